@@ -1,0 +1,2 @@
+namespace EdgeLm.Cli;
+internal static class Program { private static int Main(string[] args) => 0; }
