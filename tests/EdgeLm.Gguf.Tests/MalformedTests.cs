@@ -130,7 +130,7 @@ public sealed class MalformedTests : IDisposable
         File.WriteAllBytes(path, c.Build());
         var sw = Stopwatch.StartNew();
         var e = Assert.Throws<GgufFormatException>(() => GgufFile.Open(path));
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"took {sw.Elapsed}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
         Assert.StartsWith(path + ": ", e.Message);
         Assert.True(e.Message.Contains(c.Message, StringComparison.Ordinal), $"expected \"{c.Message}\" in: {e.Message}");
         Assert.Equal(c.Field, e.Field);
@@ -245,7 +245,7 @@ public sealed class MalformedTests : IDisposable
         var random = new Random(20251128);
         var sw = Stopwatch.StartNew();
         int refused = 0, accepted = 0;
-        for (int iteration = 0; iteration < 2000; iteration++)
+        for (int iteration = 0; iteration < 1000; iteration++)
         {
             var copy = (byte[])sample.Clone();
             int flips = 1 + random.Next(3);
