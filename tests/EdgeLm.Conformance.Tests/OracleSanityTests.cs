@@ -65,6 +65,28 @@ public sealed class OracleSanityTests(Stories260KOracle fixture, ITestOutputHelp
     }
 
     [Fact]
+    public void SequencesLongerThanOneMicroBatchGetLogitsAtEveryPosition()
+    {
+        // 600 positions: llama.cpp splits the batch into micro-batches of 512 and must still return every row.
+        using var model = LlamaCppModel.Load(RepoPaths.Stories260K, contextLength: 1024);
+        var text = File.ReadAllText(RepoPaths.Fixture("corpora", "tinystories-sample.txt"));
+        int[] tokens = [Bos, .. model.Tokenize(text, addBos: false, parseSpecial: false).Take(599)];
+        Assert.Equal(600, tokens.Length);
+
+        var sw = Stopwatch.StartNew();
+        var logits = model.EvaluateAllLogits(tokens);
+        output.WriteLine($"all-position logits for 600 tokens: {sw.ElapsedMilliseconds} ms");
+
+        Assert.Equal(600, logits.Length);
+        foreach (var t in (int[])[0, 511, 512, 599])
+            Assert.Equal(model.GreedyGenerate(tokens[..(t + 1)], 1)[0], LogitComparison.ArgMax(logits[t]));
+        // A real model predicts its own training-like text far better than chance (ln 512 = 6.2 nats).
+        var meanNll = Enumerable.Range(0, 599).Average(t => LogitComparison.LogSumExp(logits[t]) - logits[t][tokens[t + 1]]);
+        output.WriteLine($"mean next-token NLL {meanNll:F3} nats");
+        Assert.InRange(meanNll, 0.1, 3.0);
+    }
+
+    [Fact]
     public void EachEvaluationStartsFromAnEmptyCache()
     {
         int[] tokens = [Bos, 403, 407];
