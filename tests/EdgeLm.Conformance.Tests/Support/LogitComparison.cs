@@ -1,0 +1,62 @@
+namespace EdgeLm.Conformance.Tests.Support;
+
+/// <summary>Compares logit rows as distributions: softmax, KL divergence, argmax agreement.</summary>
+public static class LogitComparison
+{
+    /// <summary>
+    /// KL(P || Q) in nats where P = softmax(<paramref name="reference"/>) and Q = softmax(<paramref name="candidate"/>),
+    /// computed in double with the usual max shift: sum_i P_i (log P_i - log Q_i).
+    /// </summary>
+    public static double KlDivergence(ReadOnlySpan<float> reference, ReadOnlySpan<float> candidate)
+    {
+        if (reference.Length != candidate.Length || reference.Length == 0)
+            throw new ArgumentException($"Rows of {reference.Length} and {candidate.Length} logits cannot be compared.");
+        var logZp = LogSumExp(reference);
+        var logZq = LogSumExp(candidate);
+        double kl = 0;
+        for (var i = 0; i < reference.Length; i++)
+        {
+            var logP = reference[i] - logZp;
+            var logQ = candidate[i] - logZq;
+            kl += Math.Exp(logP) * (logP - logQ);
+        }
+        return Math.Max(kl, 0); // rounding can leave a tiny negative for equal rows
+    }
+
+    /// <summary>Mean of <see cref="KlDivergence"/> over matching rows of two [positions][vocab] tables.</summary>
+    public static double MeanKlDivergence(IReadOnlyList<float[]> reference, IReadOnlyList<float[]> candidate)
+    {
+        if (reference.Count != candidate.Count || reference.Count == 0)
+            throw new ArgumentException($"Tables of {reference.Count} and {candidate.Count} rows cannot be compared.");
+        double sum = 0;
+        for (var t = 0; t < reference.Count; t++)
+            sum += KlDivergence(reference[t], candidate[t]);
+        return sum / reference.Count;
+    }
+
+    /// <summary>log(sum_i exp(x_i)), shifted by the maximum so large logits do not overflow.</summary>
+    public static double LogSumExp(ReadOnlySpan<float> x)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var v in x)
+            max = Math.Max(max, v);
+        double sum = 0;
+        foreach (var v in x)
+            sum += Math.Exp(v - max);
+        return max + Math.Log(sum);
+    }
+
+    /// <summary>Index of the largest value, the first one on ties (as llama.cpp's greedy sampler).</summary>
+    public static int ArgMax(ReadOnlySpan<float> x)
+    {
+        if (x.IsEmpty)
+            throw new ArgumentException("ArgMax of an empty row.");
+        var best = 0;
+        for (var i = 1; i < x.Length; i++)
+        {
+            if (x[i] > x[best] || float.IsNaN(x[best]))
+                best = i;
+        }
+        return best;
+    }
+}
