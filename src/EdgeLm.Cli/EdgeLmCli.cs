@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeLm.Cli.Commands;
 using EdgeLm.Gguf;
 using EdgeLm.Runtime;
+using EdgeLm.Tokenizers;
 
 namespace EdgeLm.Cli;
 
@@ -51,9 +52,16 @@ public static class EdgeLmCli
             return BadUsage;
         }
         catch (Exception e) when (e is GgufFormatException or ModelFormatException or ContextOverflowException or IOException
-                                      or UnauthorizedAccessException or ArgumentException or InvalidOperationException or NotSupportedException)
+                                      or InvalidDataException or UnauthorizedAccessException or TokenizerFormatException)
         {
+            // Expected failures: bad files, a prompt over the context, a disk problem. The message says it all.
             error.WriteLine($"edgelm: error: {e.Message}");
+            return Failure;
+        }
+        catch (Exception e)
+        {
+            // Anything else is a bug in EdgeLm; say what it was rather than crash with a stack trace.
+            error.WriteLine($"edgelm: error: {e.GetType().Name}: {e.Message}");
             return Failure;
         }
     }

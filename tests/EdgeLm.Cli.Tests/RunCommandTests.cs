@@ -38,7 +38,8 @@ public class RunCommandTests
     }
 
     [Theory]
-    [InlineData("--temp", "-1")]
+    [InlineData("--temp", "nan")]
+    [InlineData("--min-p", "2")]
     [InlineData("--top-p", "1.5")]
     [InlineData("--top-k", "-3")]
     [InlineData("-n", "-5")]

@@ -126,16 +126,23 @@ public class SamplerTests
     }
 
     [Fact]
+    public void ResetRestartsTheRandomDrawFromTheSeed()
+    {
+        float[] flat = Enumerable.Range(0, 50).Select(i => MathF.Cos(i) * 0.1f).ToArray();
+        var chain = SamplerChain.Create(flat.Length, new SamplingOptions { Temperature = 1f, TopK = 0, TopP = 1f, MinP = 0f, Seed = 9 });
+        int[] first = Enumerable.Range(0, 10).Select(_ => chain.Sample(flat)).ToArray();
+        chain.Reset();
+        Assert.Equal(first, Enumerable.Range(0, 10).Select(_ => chain.Sample(flat)));
+    }
+
+    [Fact]
     public void DrawFrequenciesFollowTheDistribution()
     {
         var chain = SamplerChain.Create(4, new SamplingOptions { Temperature = 1f, TopK = 0, TopP = 1f, MinP = 0f, Seed = 7 });
         var counts = new int[4];
         const int n = 20000;
         for (int i = 0; i < n; i++)
-        {
             counts[chain.Sample(FourTokens)]++;
-            chain.Reset();
-        }
         for (int t = 0; t < 4; t++)
             Assert.InRange(counts[t] / (double)n, (t + 1) * 0.1 - 0.015, (t + 1) * 0.1 + 0.015);
     }
