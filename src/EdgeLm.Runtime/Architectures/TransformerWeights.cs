@@ -109,9 +109,12 @@ public sealed class TransformerWeights
         };
     }
 
+    private static GgufTensorInfo Require(GgufFile file, string name) =>
+        file.FindTensor(name) ?? throw new ModelFormatException($"The model has no '{name}' tensor.");
+
     private static WeightMatrix Matrix(GgufFile file, string name, int rows, int columns)
     {
-        var t = file.GetTensor(name);
+        var t = Require(file, name);
         if (t.Dimensions.Length != 2 || t.Dimensions[0] != columns || t.Dimensions[1] != rows)
             throw new ModelFormatException($"Tensor '{name}' has GGUF shape ({string.Join(", ", t.Dimensions)}); expected ({columns}, {rows}), i.e. [{rows} out, {columns} in].");
         if (!VecDot.IsSupported(t.Type))
@@ -121,7 +124,7 @@ public sealed class TransformerWeights
 
     private static float[] Vector(GgufFile file, string name, int length)
     {
-        var t = file.GetTensor(name);
+        var t = Require(file, name);
         if (t.ElementCount != length || t.Dimensions.Length != 1)
             throw new ModelFormatException($"Tensor '{name}' has GGUF shape ({string.Join(", ", t.Dimensions)}); expected ({length}).");
         if (t.Type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16))

@@ -1,5 +1,6 @@
 using EdgeLm.Compression.Evaluation;
 using EdgeLm.Conformance.Tests.Oracle;
+using EdgeLm.Conformance.Tests.Support;
 using EdgeLm.Runtime;
 using EdgeLm.Runtime.Generation;
 using EdgeLm.Testing;
@@ -95,7 +96,7 @@ public class LogitConformanceTests(SynthModelFixture models, ITestOutputHelper l
         for (int i = 0; i < prompt.Length; i++)
         {
             var mine = ours.AsSpan(i * V, V);
-            if (ArgMax(mine) == ArgMax(theirs[i]))
+            if (LogitComparison.ArgMax(mine) == LogitComparison.ArgMax(theirs[i]))
                 agree++;
             double kl = KlDivergence.Compute(theirs[i], mine);
             klSum += kl;
@@ -113,16 +114,5 @@ public class LogitConformanceTests(SynthModelFixture models, ITestOutputHelper l
         int[] tokens = lm.Tokenizer.Encode(text, addSpecial: true, parseSpecial: false);
         Assert.True(tokens.Length >= PromptLength);
         return tokens[..PromptLength];
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> x)
-    {
-        int best = 0;
-        for (int i = 1; i < x.Length; i++)
-        {
-            if (x[i] > x[best])
-                best = i;
-        }
-        return best;
     }
 }

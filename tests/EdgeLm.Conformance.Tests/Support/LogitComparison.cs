@@ -3,25 +3,9 @@ namespace EdgeLm.Conformance.Tests.Support;
 /// <summary>Compares logit rows as distributions: softmax, KL divergence, argmax agreement.</summary>
 public static class LogitComparison
 {
-    /// <summary>
-    /// KL(P || Q) in nats where P = softmax(<paramref name="reference"/>) and Q = softmax(<paramref name="candidate"/>),
-    /// computed in double with the usual max shift: sum_i P_i (log P_i - log Q_i).
-    /// </summary>
-    public static double KlDivergence(ReadOnlySpan<float> reference, ReadOnlySpan<float> candidate)
-    {
-        if (reference.Length != candidate.Length || reference.Length == 0)
-            throw new ArgumentException($"Rows of {reference.Length} and {candidate.Length} logits cannot be compared.");
-        var logZp = LogSumExp(reference);
-        var logZq = LogSumExp(candidate);
-        double kl = 0;
-        for (var i = 0; i < reference.Length; i++)
-        {
-            var logP = reference[i] - logZp;
-            var logQ = candidate[i] - logZq;
-            kl += Math.Exp(logP) * (logP - logQ);
-        }
-        return Math.Max(kl, 0); // rounding can leave a tiny negative for equal rows
-    }
+    /// <summary>KL(P || Q) in nats between the softmax of two logit rows (the product's own implementation).</summary>
+    public static double KlDivergence(ReadOnlySpan<float> reference, ReadOnlySpan<float> candidate) =>
+        EdgeLm.Compression.Evaluation.KlDivergence.Compute(reference, candidate);
 
     /// <summary>Mean of <see cref="KlDivergence"/> over matching rows of two [positions][vocab] tables.</summary>
     public static double MeanKlDivergence(IReadOnlyList<float[]> reference, IReadOnlyList<float[]> candidate)
