@@ -121,9 +121,10 @@ public class DotTests
         };
         double worst = 0;
         foreach (int count in Counts(type))
+        foreach (bool quantized in new[] { false, true })
         {
             int n = count * BlockSizeForTest(type);
-            var w = TestData.WeightRow(type, n, seed: 500 + count);
+            var w = TestData.WeightRow(type, n, seed: 500 + count, quantized);
             var x = TestData.Gaussian(n, seed: 600 + count);
             var wf = TestData.Dequantized(type, w, n);
             double exact = 0, ww = 0, xx = 0;

@@ -51,6 +51,25 @@ public class HalfConvertTests
         }
     }
 
+    /// <summary>Every half bit pattern (normals, subnormals, zeros, infinities, NaN payloads) widens exactly.</summary>
+    [Fact]
+    [Trait("Category", "Simd")]
+    public void ToSingleIsExactForEveryHalf()
+    {
+        var all = new ushort[65536 + 5]; // odd length reaches the scalar tail too
+        for (int i = 0; i < all.Length; i++)
+            all[i] = (ushort)i;
+        var wide = new float[all.Length];
+        HalfConvert.ToSingle(all, wide);
+        for (int i = 0; i < all.Length; i++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf(all[i]);
+            Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(wide[i]),
+                $"half {all[i]:X4}: expected {expected}, got {wide[i]}");
+            Assert.Equal(BitConverter.SingleToUInt32Bits(expected), BitConverter.SingleToUInt32Bits(HalfConvert.ToSingle(all[i])));
+        }
+    }
+
     [Theory]
     [InlineData(0x3F808000u, (ushort)0x3F80)] // tie, lower neighbour even: stays
     [InlineData(0x3F818000u, (ushort)0x3F82)] // tie, lower neighbour odd: rounds up to even

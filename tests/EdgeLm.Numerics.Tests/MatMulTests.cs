@@ -60,6 +60,7 @@ public class MatMulTests
             for (int r = 0; r < rows; r++)
                 Assert.Equal(VecDot.Dot(type, w.Row(r), act, columns), results[0][t * rows + r]);
         }
+        GC.KeepAlive(m); // w holds only a raw pointer into m
     }
 
     [Fact]
@@ -75,6 +76,7 @@ public class MatMulTests
         VecDot.QuantizeActivations(GgmlType.Q8_0, x, act);
         for (int r = 0; r < 3; r++)
             Assert.Equal(VecDot.Dot(GgmlType.Q8_0, w.Row(r), act, 32), y[r]);
+        GC.KeepAlive(m);
     }
 
     [Fact]
@@ -88,6 +90,7 @@ public class MatMulTests
         Assert.Throws<ArgumentException>(() => matmul.Multiply(w, new float[32], new float[4], 2));
         Assert.Throws<ArgumentException>(() => matmul.Multiply(default, new float[32], new float[4], 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new MatMul(0));
+        GC.KeepAlive(m);
     }
 
     [Fact]

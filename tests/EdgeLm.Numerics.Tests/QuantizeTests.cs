@@ -5,20 +5,26 @@ namespace EdgeLm.Numerics.Tests;
 
 public class QuantizeTests
 {
-    // Limits on RMS(dequantize(quantize(x)) - x) for x ~ N(0, 1), each a little above the uniform-rounding estimate
+    // Limits on RMS(dequantize(quantize(x)) - x) for x ~ N(0, 1), each about 1.25x the measured value (seeded data), which sits at the uniform-rounding estimate
     // step / sqrt(12): step = amax/127 (Q8), amax/8 (Q4_0), range/15 (Q4_1), amax/16 (Q5_0), range/31 (Q5_1), with
-    // amax ~ 2.5 over 32 values (~3.5 over 256 for Q8_K); F16/BF16 keep 11/8 significant bits.
+    // amax ~ 2.5 over 32 values (~3.5 over 256 for Q8_K); F16/BF16 keep 11/8 significant bits. k-quants: range/3 over
+    // 16 (Q2_K), amax/4 over 16 (Q3_K), range/15 and range/31 over 32 (Q4_K, Q5_K), amax/32 over 16 (Q6_K).
     [Theory]
     [InlineData(GgmlType.F32, 0.0)]
-    [InlineData(GgmlType.F16, 0.0005)]
-    [InlineData(GgmlType.BF16, 0.004)]
-    [InlineData(GgmlType.Q8_0, 0.008)]
-    [InlineData(GgmlType.Q8_1, 0.008)]
-    [InlineData(GgmlType.Q8_K, 0.01)]
-    [InlineData(GgmlType.Q4_0, 0.11)]
-    [InlineData(GgmlType.Q4_1, 0.11)]
-    [InlineData(GgmlType.Q5_0, 0.055)]
-    [InlineData(GgmlType.Q5_1, 0.055)]
+    [InlineData(GgmlType.F16, 0.0003)]
+    [InlineData(GgmlType.BF16, 0.0021)]
+    [InlineData(GgmlType.Q8_0, 0.0068)]
+    [InlineData(GgmlType.Q8_1, 0.0068)]
+    [InlineData(GgmlType.Q8_K, 0.0088)]
+    [InlineData(GgmlType.Q4_0, 0.105)]
+    [InlineData(GgmlType.Q4_1, 0.095)]
+    [InlineData(GgmlType.Q5_0, 0.052)]
+    [InlineData(GgmlType.Q5_1, 0.048)]
+    [InlineData(GgmlType.Q2_K, 0.36)]
+    [InlineData(GgmlType.Q3_K, 0.18)]
+    [InlineData(GgmlType.Q4_K, 0.09)]
+    [InlineData(GgmlType.Q5_K, 0.045)]
+    [InlineData(GgmlType.Q6_K, 0.022)]
     public void RoundTripErrorIsWithinLimit(GgmlType type, double limit)
     {
         int n = 256 * 64;
@@ -37,8 +43,14 @@ public class QuantizeTests
     }
 
     // ggml's test-quantize-fns, with its data (0.1 + 2 cos(i + offset)), its size (4096), its error measures
-    // (sqrt(sum of squared errors) / n, and |quantized dot - float dot| / n) and its limits (0.002 and 0.02).
+    // (sqrt(sum of squared errors) / n, and |quantized dot - float dot| / n) and its limits (0.002, 0.0075 for 2-bit,
+    // 0.004 for 3-bit; dot 0.02, 0.04 for 2-bit).
     [Theory]
+    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q4_1)]
     [InlineData(GgmlType.Q5_0)]
@@ -63,7 +75,8 @@ public class QuantizeTests
         double sq = 0;
         for (int i = 0; i < n; i++)
             sq += (x[i] - (double)back[i]) * (x[i] - back[i]);
-        Assert.True(Math.Sqrt(sq) / n < 0.002, $"{type} quantization error {Math.Sqrt(sq) / n}");
+        double maxError = type switch { GgmlType.Q2_K => 0.0075, GgmlType.Q3_K => 0.004, _ => 0.002 };
+        Assert.True(Math.Sqrt(sq) / n < maxError, $"{type} quantization error {Math.Sqrt(sq) / n}");
 
         var act = new byte[VecDot.ActivationRowBytes(type, n)];
         VecDot.QuantizeActivations(type, y, act);
@@ -71,7 +84,8 @@ public class QuantizeTests
         float expected = 0;
         for (int i = 0; i < n; i++)
             expected += x[i] * y[i];
-        Assert.True(Math.Abs(result - expected) / n < 0.02, $"{type} dot product error {Math.Abs(result - expected) / n}");
+        double maxDotError = type == GgmlType.Q2_K ? 0.04 : 0.02;
+        Assert.True(Math.Abs(result - expected) / n < maxDotError, $"{type} dot product error {Math.Abs(result - expected) / n}");
     }
 
     [Theory]
@@ -82,6 +96,11 @@ public class QuantizeTests
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q8_1)]
     [InlineData(GgmlType.Q8_K)]
+    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
     public void QuantizeIsDeterministicAndOverwritesEveryByte(GgmlType type)
     {
         int n = 512;
@@ -165,7 +184,8 @@ public class QuantizeTests
     [Fact]
     public void AllZeroBlocksQuantizeToZero()
     {
-        foreach (var type in new[] { GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q8_1, GgmlType.Q8_K })
+        foreach (var type in new[] { GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q8_1, GgmlType.Q8_K,
+                     GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
         {
             var x = new float[256];
             var q = new byte[GgmlTypeInfo.RowBytes(type, 256)];
@@ -183,9 +203,9 @@ public class QuantizeTests
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[33], new byte[68]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[64], new byte[34]));
         Assert.Throws<ArgumentException>(() => Dequantize.Row(GgmlType.Q4_K, new byte[143], new float[256]));
-        Assert.Throws<NotSupportedException>(() => Quantize.Row(GgmlType.Q4_K, new float[256], new byte[144]));
+        Assert.Throws<NotSupportedException>(() => Quantize.Row(GgmlType.IQ4_XS, new float[256], new byte[136]));
         Assert.Throws<NotSupportedException>(() => Dequantize.Row(GgmlType.IQ2_XXS, new byte[66], new float[256]));
-        Assert.False(Quantize.IsSupported(GgmlType.Q6_K));
+        Assert.False(Quantize.IsSupported(GgmlType.IQ4_NL));
         Assert.True(Dequantize.IsSupported(GgmlType.Q6_K));
     }
 }

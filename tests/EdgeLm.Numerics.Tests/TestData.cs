@@ -32,14 +32,15 @@ internal static class TestData
     }
 
     /// <summary>
-    /// A weight row of <paramref name="type"/> with <paramref name="columns"/> weights. Formats the reference
-    /// quantizers cover are quantized from Gaussian data; the k-quants are random bytes everywhere (every bit
-    /// pattern of codes and sub-block scales is valid) with sane F16 super-block scales written over them.
+    /// A weight row of <paramref name="type"/> with <paramref name="columns"/> weights. The 32-weight formats and
+    /// floats are quantized from Gaussian data; the k-quants are random bytes everywhere (every bit pattern of codes
+    /// and sub-block scales is valid, so all of them get exercised) with sane F16 super-block scales written over
+    /// them, unless <paramref name="quantized"/> asks for the reference quantizer's output instead.
     /// </summary>
-    public static byte[] WeightRow(GgmlType type, int columns, int seed)
+    public static byte[] WeightRow(GgmlType type, int columns, int seed, bool quantized = false)
     {
         var bytes = new byte[GgmlTypeInfo.RowBytes(type, columns)];
-        if (Quantize.IsSupported(type))
+        if (GgmlTypeInfo.BlockSize(type) != 256 || quantized)
         {
             Quantize.Row(type, Gaussian(columns, seed), bytes);
             return bytes;

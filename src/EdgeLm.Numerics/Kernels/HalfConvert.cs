@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeLm.Numerics.Kernels;
 
@@ -12,7 +13,7 @@ namespace EdgeLm.Numerics.Kernels;
 /// Float to half rounds to nearest, ties to even, like the F16C instruction ggml uses on x86. Float to bfloat16
 /// rounds to nearest even too and turns any NaN into a quiet NaN, like ggml's <c>ggml_compute_fp32_to_bf16</c>.
 /// </remarks>
-public static class HalfConvert
+public static unsafe class HalfConvert
 {
     // Every half value widened once: 256 KiB, and a table load beats the software conversion in the dot kernels.
     private static readonly float[] s_halfToSingle = BuildHalfTable();
@@ -47,7 +48,66 @@ public static class HalfConvert
     {
         if (dst.Length != src.Length)
             throw new ArgumentException($"Destination holds {dst.Length} values, source {src.Length}.", nameof(dst));
-        TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(src), dst);
+        fixed (ushort* ps = src)
+        fixed (float* pd = dst)
+            WidenHalves(ps, pd, src.Length);
+    }
+
+    /// <summary>
+    /// Half to float, 8 or 16 at a time: shifting the 15 magnitude bits up by 13 lands them in a float's exponent
+    /// and mantissa fields with the wrong exponent bias; multiplying by 2^112 fixes the bias exactly, for normal and
+    /// subnormal halves alike. Infinities and NaNs (all-ones exponent) get the float's all-ones exponent instead, and
+    /// NaNs the quiet bit, like the hardware conversion.
+    /// </summary>
+    internal static void WidenHalves(ushort* src, float* dst, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var h = Vector256.Load(src + i);
+                Widen(Vector256.WidenLower(h)).Store(dst + i);
+                Widen(Vector256.WidenUpper(h)).Store(dst + i + 8);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var h = Vector128.Load(src + i);
+                Widen(Vector128.WidenLower(h)).Store(dst + i);
+                Widen(Vector128.WidenUpper(h)).Store(dst + i + 4);
+            }
+        }
+        for (; i < n; i++)
+            dst[i] = ToSingle(src[i]);
+    }
+
+    private const uint BiasFix = 0x77800000; // 2^112 as float bits
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen(Vector256<uint> h)
+    {
+        var magnitude = h & Vector256.Create(0x7FFFu);
+        var shifted = Vector256.ShiftLeft(magnitude, 13);
+        var finite = (shifted.AsSingle() * Vector256.Create(BiasFix).AsSingle()).AsUInt32();
+        var quiet = Vector256.GreaterThan(magnitude, Vector256.Create(0x7C00u)) & Vector256.Create(0x00400000u); // NaNs come out quiet, as with F16C
+        var special = shifted | Vector256.Create(0x7F800000u) | quiet;
+        var bits = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(magnitude, Vector256.Create(0x7C00u)), special, finite);
+        return (bits | Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Widen(Vector128<uint> h)
+    {
+        var magnitude = h & Vector128.Create(0x7FFFu);
+        var shifted = Vector128.ShiftLeft(magnitude, 13);
+        var finite = (shifted.AsSingle() * Vector128.Create(BiasFix).AsSingle()).AsUInt32();
+        var quiet = Vector128.GreaterThan(magnitude, Vector128.Create(0x7C00u)) & Vector128.Create(0x00400000u); // NaNs come out quiet, as with F16C
+        var special = shifted | Vector128.Create(0x7F800000u) | quiet;
+        var bits = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(magnitude, Vector128.Create(0x7C00u)), special, finite);
+        return (bits | Vector128.ShiftLeft(h & Vector128.Create(0x8000u), 16)).AsSingle();
     }
 
     /// <summary>Rounds a float to bfloat16 (nearest, ties to even); NaN stays NaN (quieted).</summary>

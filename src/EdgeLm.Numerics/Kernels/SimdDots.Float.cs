@@ -25,7 +25,8 @@ internal static unsafe partial class SimdDots
         for (int off = 0; off < columns; off += Chunk)
         {
             int n = Math.Min(Chunk, columns - off);
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(x + off, n), wf);
+            fixed (float* pw = wf)
+                HalfConvert.WidenHalves((ushort*)x + off, pw, n);
             sum += TensorPrimitives.Dot(wf[..n], new ReadOnlySpan<float>(y + off, n));
         }
         return sum;
@@ -42,8 +43,11 @@ internal static unsafe partial class SimdDots
         for (int off = 0; off < columns; off += Chunk)
         {
             int n = Math.Min(Chunk, columns - off);
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(x + off, n), wf);
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(y + off, n), af);
+            fixed (float* pw = wf, pa = af)
+            {
+                HalfConvert.WidenHalves((ushort*)x + off, pw, n);
+                HalfConvert.WidenHalves((ushort*)y + off, pa, n);
+            }
             sum += TensorPrimitives.Dot(wf[..n], af[..n]);
         }
         return sum;

@@ -56,4 +56,75 @@ public unsafe struct BlockQ3_K
             }
         }
     }
+
+    /// <summary>
+    /// ggml's <c>quantize_row_q3_K_ref</c>: per sub-block a refined symmetric fit, 6-bit signed scales relative to
+    /// the largest, codes re-rounded against the stored scales, high bits split off into HMask.
+    /// </summary>
+    internal static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int nb = QuantMath.CheckBlocks(dst.Length, src.Length, ByteSize, BlockSize, "Q3_K");
+        Span<sbyte> levels = stackalloc sbyte[256];
+        Span<float> scales = stackalloc float[16];
+        fixed (byte* p = dst)
+        {
+            for (int i = 0; i < nb; i++)
+            {
+                BlockQ3_K* b = (BlockQ3_K*)p + i;
+                var x = src.Slice(i * BlockSize, BlockSize);
+                float maxScale = 0, amax = 0;
+                for (int j = 0; j < 16; j++)
+                {
+                    scales[j] = KQuantSearch.SymmetricRefined(x.Slice(16 * j, 16), 4, levels.Slice(16 * j, 16));
+                    float scale = MathF.Abs(scales[j]);
+                    if (scale > amax) { amax = scale; maxScale = scales[j]; }
+                }
+                new Span<byte>(b->Scales, 12).Clear();
+                if (maxScale != 0)
+                {
+                    float iscale = -32.0f / maxScale;
+                    for (int j = 0; j < 16; j++)
+                    {
+                        int l = Math.Clamp((int)(sbyte)QuantMath.NearestInt(iscale * scales[j]), -32, 31) + 32;
+                        if (j < 8)
+                            b->Scales[j] = (byte)(l & 0xF);
+                        else
+                            b->Scales[j - 8] |= (byte)((l & 0xF) << 4);
+                        b->Scales[j % 4 + 8] |= (byte)((l >> 4) << (2 * (j / 4)));
+                    }
+                    b->D = HalfConvert.ToHalf(1 / iscale);
+                }
+                else
+                {
+                    b->D = HalfConvert.ToHalf(0.0f);
+                }
+                for (int j = 0; j < 16; j++)
+                {
+                    float d = HalfConvert.ToSingle(b->D) * KScales.Q3Scale(j, b->Scales);
+                    if (d == 0)
+                        continue;
+                    for (int ii = 0; ii < 16; ii++)
+                        levels[16 * j + ii] = (sbyte)(Math.Clamp(QuantMath.NearestInt(x[16 * j + ii] / d), -4, 3) + 4);
+                }
+                new Span<byte>(b->HMask, 32).Clear();
+                for (int j = 0; j < 256; j++)
+                {
+                    // The high bit of weight j goes to HMask[j % 32], bit j / 32.
+                    if (levels[j] > 3)
+                    {
+                        b->HMask[j % 32] |= (byte)(1 << (j / 32));
+                        levels[j] -= 4;
+                    }
+                }
+                for (int h = 0; h < 2; h++)
+                {
+                    for (int l = 0; l < 32; l++)
+                    {
+                        int j = 128 * h;
+                        b->Qs[32 * h + l] = (byte)((byte)levels[j + l] | ((byte)levels[j + l + 32] << 2) | ((byte)levels[j + l + 64] << 4) | ((byte)levels[j + l + 96] << 6));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -55,4 +55,78 @@ public unsafe struct BlockQ5_K
             }
         }
     }
+
+    /// <summary>ggml's <c>quantize_row_q5_K_ref</c>: as <see cref="BlockQ4_K"/> with 5-bit codes.</summary>
+    internal static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int nb = QuantMath.CheckBlocks(dst.Length, src.Length, ByteSize, BlockSize, "Q5_K");
+        Span<byte> levels = stackalloc byte[256];
+        Span<byte> scratch = stackalloc byte[32];
+        Span<float> weights = stackalloc float[32];
+        Span<float> mins = stackalloc float[8];
+        Span<float> scales = stackalloc float[8];
+        fixed (byte* p = dst)
+        {
+            for (int i = 0; i < nb; i++)
+            {
+                BlockQ5_K* b = (BlockQ5_K*)p + i;
+                var x = src.Slice(i * BlockSize, BlockSize);
+                float maxScale = 0, maxMin = 0;
+                for (int j = 0; j < 8; j++)
+                {
+                    var xs = x.Slice(32 * j, 32);
+                    float sumX2 = 0;
+                    for (int l = 0; l < 32; l++)
+                        sumX2 += xs[l] * xs[l];
+                    float avX = MathF.Sqrt(sumX2 / 32);
+                    for (int l = 0; l < 32; l++)
+                        weights[l] = avX + MathF.Abs(xs[l]);
+                    scales[j] = KQuantSearch.Affine(xs, weights, 31, levels.Slice(32 * j, 32), out mins[j], scratch, -0.5f, 0.1f, 15, false);
+                    if (scales[j] > maxScale) maxScale = scales[j];
+                    if (mins[j] > maxMin) maxMin = mins[j];
+                }
+                float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
+                float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
+                for (int j = 0; j < 8; j++)
+                {
+                    byte ls = Math.Min((byte)63, (byte)QuantMath.NearestInt(invScale * scales[j]));
+                    byte lm = Math.Min((byte)63, (byte)QuantMath.NearestInt(invMin * mins[j]));
+                    if (j < 4)
+                    {
+                        b->Scales[j] = ls;
+                        b->Scales[j + 4] = lm;
+                    }
+                    else
+                    {
+                        b->Scales[j + 4] = (byte)((ls & 0xF) | ((lm & 0xF) << 4));
+                        b->Scales[j - 4] |= (byte)((ls >> 4) << 6);
+                        b->Scales[j] |= (byte)((lm >> 4) << 6);
+                    }
+                }
+                b->D = HalfConvert.ToHalf(maxScale / 63.0f);
+                b->DMin = HalfConvert.ToHalf(maxMin / 63.0f);
+                for (int j = 0; j < 8; j++)
+                {
+                    KScales.ScaleMin(j, b->Scales, out int sc, out int m);
+                    float d = HalfConvert.ToSingle(b->D) * sc;
+                    if (d == 0)
+                        continue;
+                    float dm = HalfConvert.ToSingle(b->DMin) * m;
+                    for (int ii = 0; ii < 32; ii++)
+                        levels[32 * j + ii] = (byte)Math.Clamp(QuantMath.NearestInt((x[32 * j + ii] + dm) / d), 0, 31);
+                }
+                new Span<byte>(b->Qh, 32).Clear();
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int l = 0; l < 32; l++)
+                    {
+                        int l1 = levels[64 * c + l], l2 = levels[64 * c + l + 32];
+                        if (l1 > 15) { l1 -= 16; b->Qh[l] |= (byte)(1 << (2 * c)); }
+                        if (l2 > 15) { l2 -= 16; b->Qh[l] |= (byte)(2 << (2 * c)); }
+                        b->Qs[32 * c + l] = (byte)(l1 | (l2 << 4));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -57,4 +57,58 @@ public unsafe struct BlockQ6_K
         int high = (b->Qh[32 * h + l] >> (2 * r)) & 3;
         return (low | (high << 4)) - 32;
     }
+
+    /// <summary>
+    /// ggml's <c>quantize_row_q6_K_ref</c>: per 16-weight sub-block an x^2-weighted symmetric fit, 8-bit signed scales
+    /// relative to the largest (mapped to -128), codes re-rounded against the stored scales.
+    /// </summary>
+    internal static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int nb = QuantMath.CheckBlocks(dst.Length, src.Length, ByteSize, BlockSize, "Q6_K");
+        Span<sbyte> levels = stackalloc sbyte[256];
+        Span<float> scales = stackalloc float[16];
+        fixed (byte* p = dst)
+        {
+            for (int i = 0; i < nb; i++)
+            {
+                BlockQ6_K* b = (BlockQ6_K*)p + i;
+                var x = src.Slice(i * BlockSize, BlockSize);
+                float maxScale = 0, maxAbsScale = 0;
+                for (int s = 0; s < 16; s++)
+                {
+                    scales[s] = KQuantSearch.SymmetricWeighted(x.Slice(16 * s, 16), 32, levels.Slice(16 * s, 16));
+                    float abs = MathF.Abs(scales[s]);
+                    if (abs > maxAbsScale) { maxAbsScale = abs; maxScale = scales[s]; }
+                }
+                if (maxAbsScale < KQuantSearch.GroupMaxEps)
+                {
+                    new Span<byte>(b, ByteSize).Clear();
+                    continue;
+                }
+                float iscale = -128.0f / maxScale;
+                b->D = HalfConvert.ToHalf(1 / iscale);
+                for (int s = 0; s < 16; s++)
+                    b->Scales[s] = (sbyte)Math.Min(127, QuantMath.NearestInt(iscale * scales[s]));
+                for (int s = 0; s < 16; s++)
+                {
+                    float d = HalfConvert.ToSingle(b->D) * b->Scales[s];
+                    if (d == 0)
+                        continue;
+                    for (int ii = 0; ii < 16; ii++)
+                        levels[16 * s + ii] = (sbyte)(Math.Clamp(QuantMath.NearestInt(x[16 * s + ii] / d), -32, 31) + 32);
+                }
+                for (int h = 0; h < 2; h++)
+                {
+                    for (int l = 0; l < 32; l++)
+                    {
+                        int j = 128 * h;
+                        int q1 = levels[j + l], q2 = levels[j + l + 32], q3 = levels[j + l + 64], q4 = levels[j + l + 96];
+                        b->Ql[64 * h + l] = (byte)((q1 & 0xF) | ((q3 & 0xF) << 4));
+                        b->Ql[64 * h + l + 32] = (byte)((q2 & 0xF) | ((q4 & 0xF) << 4));
+                        b->Qh[32 * h + l] = (byte)((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+                    }
+                }
+            }
+        }
+    }
 }

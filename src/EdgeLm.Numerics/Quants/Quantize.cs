@@ -5,14 +5,15 @@ namespace EdgeLm.Numerics.Quants;
 
 /// <summary>
 /// Scalar reference quantization of one float row, producing the same bytes as ggml's <c>quantize_row_*_ref</c>
-/// (the functions that define the model-file formats).
+/// (the functions that define the model-file formats). The k-quants use the reference search without an importance
+/// matrix (what llama-quantize does when given none).
 /// </summary>
 public static class Quantize
 {
     /// <summary>True when <see cref="Row"/> can encode <paramref name="type"/>.</summary>
     public static bool IsSupported(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
         or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 or GgmlType.Q8_1
-        or GgmlType.Q8_K;
+        or GgmlType.Q8_K or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>
     /// Encodes <paramref name="src"/> into <paramref name="dst"/>, which must be exactly
@@ -43,6 +44,11 @@ public static class Quantize
             case GgmlType.Q8_0: BlockQ8_0.Quantize(src, dst); break;
             case GgmlType.Q8_1: BlockQ8_1.Quantize(src, dst); break;
             case GgmlType.Q8_K: BlockQ8_K.Quantize(src, dst); break;
+            case GgmlType.Q2_K: BlockQ2_K.Quantize(src, dst); break;
+            case GgmlType.Q3_K: BlockQ3_K.Quantize(src, dst); break;
+            case GgmlType.Q4_K: BlockQ4_K.Quantize(src, dst); break;
+            case GgmlType.Q5_K: BlockQ5_K.Quantize(src, dst); break;
+            case GgmlType.Q6_K: BlockQ6_K.Quantize(src, dst); break;
             default:
                 throw new NotSupportedException($"No reference quantizer for tensor type {type} yet.");
         }
