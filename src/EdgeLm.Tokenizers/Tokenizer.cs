@@ -27,7 +27,10 @@ public abstract partial class Tokenizer
     /// <summary>Number of tokens in the vocabulary; valid ids are 0 .. VocabularySize - 1.</summary>
     public int VocabularySize => Table.Count;
 
-    /// <summary>The beginning-of-sequence token, or -1 when the vocabulary has none.</summary>
+    /// <summary>
+    /// The beginning-of-sequence token, or -1 when there is none. Where a vocabulary states none, llama.cpp's model
+    /// defaults stand (SentencePiece 1, byte-level BPE 11, WordPiece 101), as they do in llama.cpp.
+    /// </summary>
     public int BosId => Settings.Bos ?? -1;
 
     /// <summary>
