@@ -93,7 +93,8 @@ public abstract partial class Tokenizer
     /// <summary>
     /// Turns ids back into text, as llama.cpp's detokenizer does. Control tokens are written as their text unless
     /// <paramref name="skipSpecial"/>, which also drops a leading BOS and trailing EOS that encoding would add.
-    /// A SentencePiece vocabulary's leading space (added by encoding) is removed. Bytes that do not form valid
+    /// A SentencePiece vocabulary's leading space (added by encoding) is removed from the first piece, except after a
+    /// BOS that skipSpecial dropped (llama.cpp keeps it there). Bytes that do not form valid
     /// UTF-8 become U+FFFD; streaming callers join <see cref="TokenBytes"/> instead.
     /// </summary>
     public string Decode(ReadOnlySpan<int> tokens, bool skipSpecial = false)
