@@ -70,6 +70,19 @@ public sealed class SpecialTokenTests
     }
 
     [Fact]
+    public void EndTokensStoredAsUserDefinedBecomeControl()
+    {
+        // Phi-3 stores </s> as user-defined; llama.cpp makes every end-of-generation text a control token, so "</s>"
+        // in plain text is not matched unless special tokens are parsed (checked against llama.cpp itself).
+        var phi3 = TestTokenizers.Get("phi-3");
+        Assert.True(phi3.TryGetTokenId("</s>", out int eos));
+        Assert.True(phi3.IsControl(eos));
+        Assert.True(phi3.IsEndOfGeneration(eos));
+        Assert.Equal([eos], phi3.Encode("</s>", addSpecial: false, parseSpecial: true));
+        Assert.DoesNotContain(eos, phi3.Encode("</s>", addSpecial: false, parseSpecial: false));
+    }
+
+    [Fact]
     public void Llama3AddsBeginOfTextByDefaultAndKnowsItsEndTokens()
     {
         var llama3 = TestTokenizers.Get("llama-bpe");
