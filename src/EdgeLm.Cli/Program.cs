@@ -1,2 +1,6 @@
 namespace EdgeLm.Cli;
-internal static class Program { private static int Main(string[] args) => 0; }
+
+internal static class Program
+{
+    private static int Main(string[] args) => EdgeLmCli.Run(args, Console.Out, Console.Error);
+}

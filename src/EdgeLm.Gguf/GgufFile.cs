@@ -6,7 +6,8 @@ namespace EdgeLm.Gguf;
 /// <summary>
 /// An open, validated GGUF file (versions 2 and 3, little-endian). The file is memory-mapped: metadata is parsed
 /// into managed values once, tensor data is never copied and is read in place through <see cref="GetTensorBytes"/>
-/// or <see cref="Region"/>. Dispose to unmap; spans handed out become invalid then.
+/// or <see cref="Region"/>. Dispose to unmap; spans handed out become invalid then. An open file is immutable and
+/// safe to read from several threads at once.
 /// </summary>
 public sealed class GgufFile : IDisposable
 {

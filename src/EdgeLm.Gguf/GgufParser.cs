@@ -95,6 +95,7 @@ internal sealed class GgufParser
 
         var metadata = new List<KeyValuePair<string, GgufValue>>((int)kvCount);
         var byKey = new Dictionary<string, GgufValue>((int)kvCount, StringComparer.Ordinal);
+        long alignmentOffset = -1;
         for (int i = 0; i < (int)kvCount; i++)
         {
             long keyOffset = _pos;
@@ -104,13 +105,15 @@ internal sealed class GgufParser
             if (byKey.ContainsKey(key))
                 throw Fail($"duplicate metadata key '{key}' (entry #{i})", key, keyOffset);
             long typeOffset = _pos;
+            if (key == GgufKeys.GeneralAlignment)
+                alignmentOffset = keyOffset;
             uint type = ReadU32($"type of metadata '{key}'", key);
             var value = ReadValue((GgufValueType)type, key, 0, typeOffset);
             metadata.Add(new(key, value));
             byKey.Add(key, value);
         }
 
-        int alignment = ReadAlignment(byKey);
+        int alignment = ReadAlignment(byKey, alignmentOffset);
 
         var tensors = new List<GgufTensorInfo>((int)tensorCount);
         var byName = new Dictionary<string, GgufTensorInfo>((int)tensorCount, StringComparer.Ordinal);
@@ -141,15 +144,15 @@ internal sealed class GgufParser
         return new Result(version, alignment, dataOffset, metadata, byKey, placed, byName);
     }
 
-    private int ReadAlignment(Dictionary<string, GgufValue> byKey)
+    private int ReadAlignment(Dictionary<string, GgufValue> byKey, long entryOffset)
     {
         if (!byKey.TryGetValue(GgufKeys.GeneralAlignment, out var value))
             return DefaultAlignment;
         if (value.Type != GgufValueType.UInt32)
-            throw Fail($"metadata '{GgufKeys.GeneralAlignment}' is {value.Type}, must be UInt32", GgufKeys.GeneralAlignment, null);
+            throw Fail($"metadata '{GgufKeys.GeneralAlignment}' is {value.Type}, must be UInt32", GgufKeys.GeneralAlignment, entryOffset);
         uint a = value.AsUInt32();
         if (a == 0 || (a & (a - 1)) != 0 || a > MaxAlignment)
-            throw Fail($"metadata '{GgufKeys.GeneralAlignment}' = {a} is not a power of two between 1 and {MaxAlignment}", GgufKeys.GeneralAlignment, null);
+            throw Fail($"metadata '{GgufKeys.GeneralAlignment}' = {a} is not a power of two between 1 and {MaxAlignment}", GgufKeys.GeneralAlignment, entryOffset);
         return (int)a;
     }
 

@@ -62,6 +62,12 @@ public abstract partial class Tokenizer
     public bool CleansUpSpaces => Settings.CleanSpaces;
 
     /// <summary>
+    /// True when encoding puts a space before the text (SentencePiece's add_space_prefix); the space that a text's
+    /// first token then carries is not part of the text and decoding drops it.
+    /// </summary>
+    public bool AddsSpacePrefix => Settings.AddSpacePrefix;
+
+    /// <summary>
     /// Tokenizes text. With <paramref name="addSpecial"/>, BOS/EOS are added as <see cref="AddBos"/> and
     /// <see cref="AddEos"/> say. With <paramref name="parseSpecial"/>, control tokens written in the text (such as
     /// "&lt;|im_start|&gt;" or "&lt;s&gt;") become their single ids; without it they are tokenized as plain text.

@@ -1,0 +1,67 @@
+using System.CommandLine;
+
+namespace EdgeLm.Cli.Commands;
+
+/// <summary>Options several verbs share, and the checks on their values.</summary>
+internal static class CommonOptions
+{
+    /// <summary>The bundled default model, relative to the tool or the repository.</summary>
+    public const string DefaultModelRelativePath = "models/stories260K.gguf";
+
+    public static Option<string?> Model() => new("--model", "-m")
+    {
+        Description = $"GGUF model file (default: the bundled {DefaultModelRelativePath})",
+    };
+
+    public static Option<int?> Threads() => new("--threads", "-t")
+    {
+        Description = "worker threads (default: one per core)",
+    };
+
+    public static Option<bool> Json() => new("--json")
+    {
+        Description = "print one JSON object instead of text",
+    };
+
+    public static Option<int?> Context() => new("--ctx-size", "-c")
+    {
+        Description = "context length in tokens (default: the model's, at most 4096)",
+    };
+
+    /// <summary>The model path asked for, or the bundled default found beside the tool or above the working folder.</summary>
+    public static string ResolveModel(string? requested)
+    {
+        if (requested is not null)
+        {
+            if (!File.Exists(requested))
+                throw new UsageException($"model file '{requested}' does not exist.");
+            return requested;
+        }
+        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, DefaultModelRelativePath);
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        }
+        throw new UsageException($"no model given and the bundled {DefaultModelRelativePath} was not found; pass -m MODEL.gguf.");
+    }
+
+    /// <summary>Checks a thread count: null means one per core.</summary>
+    public static int? CheckThreads(int? threads) =>
+        threads is null or (> 0 and <= 1024) ? threads : throw new UsageException($"--threads must be between 1 and 1024, got {threads}.");
+
+    /// <summary>Checks a context length.</summary>
+    public static int? CheckContext(int? context) =>
+        context is null or (> 0 and <= 1 << 20) ? context : throw new UsageException($"--ctx-size must be between 1 and {1 << 20}, got {context}.");
+
+    /// <summary>Reads a text file named on the command line, with a usage error when it is missing.</summary>
+    public static string ReadTextFile(string path, string option)
+    {
+        if (!File.Exists(path))
+            throw new UsageException($"{option}: file '{path}' does not exist.");
+        return File.ReadAllText(path);
+    }
+}

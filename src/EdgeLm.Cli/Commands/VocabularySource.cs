@@ -1,0 +1,18 @@
+using EdgeLm.Gguf;
+
+namespace EdgeLm.Cli.Commands;
+
+/// <summary>Reads the <c>tokenizer.*</c> metadata of a vocabulary source for <c>synth</c>.</summary>
+internal static class VocabularySource
+{
+    public static IReadOnlyList<KeyValuePair<string, GgufValue>> Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new UsageException($"--vocab-from: file '{path}' does not exist.");
+        using var gguf = GgufFile.Open(path);
+        var keys = gguf.MetadataInOrder.Where(kv => kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal)).ToList();
+        if (!keys.Any(kv => kv.Key == GgufKeys.TokenizerTokens))
+            throw new UsageException($"--vocab-from: '{path}' has no vocabulary ('{GgufKeys.TokenizerTokens}').");
+        return keys;
+    }
+}

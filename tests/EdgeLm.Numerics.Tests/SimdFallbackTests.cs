@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using EdgeLm.Numerics.Kernels;
+using EdgeLm.Testing;
+
+namespace EdgeLm.Numerics.Tests;
+
+/// <summary>
+/// Runs the SIMD-sensitive tests (Category=Simd) again in child processes with hardware intrinsics switched off,
+/// and with AVX2 switched off, so the scalar and 128-bit paths are exercised on a machine that would otherwise only
+/// take the 256-bit one. The children see <see cref="ChildVariable"/> and skip this runner (no recursion).
+/// </summary>
+public class SimdFallbackTests
+{
+    private const string ChildVariable = "EDGELM_SIMD_CHILD";
+
+    private static bool InChild => Environment.GetEnvironmentVariable(ChildVariable) is not null;
+
+    /// <summary>In a child, proves the environment really changed the kernel path this process takes.</summary>
+    [Fact]
+    [Trait("Category", "Simd")]
+    public void KernelWidthFollowsTheEnvironment()
+    {
+        string? mode = Environment.GetEnvironmentVariable(ChildVariable);
+        if (mode == "nohw")
+        {
+            Assert.False(Vector128.IsHardwareAccelerated);
+            Assert.Equal(0, VecDot.SimdWidth);
+        }
+        else if (mode == "noavx2")
+        {
+            Assert.False(Vector256.IsHardwareAccelerated);
+            Assert.Equal(Vector128.IsHardwareAccelerated ? 128 : 0, VecDot.SimdWidth);
+        }
+        else
+        {
+            int expected = Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
+            Assert.Equal(expected, VecDot.SimdWidth);
+        }
+    }
+
+    [Theory]
+    [InlineData("nohw", "DOTNET_EnableHWIntrinsic")]
+    [InlineData("noavx2", "DOTNET_EnableAVX2")]
+    public async Task SimdTestsPassWithIntrinsicsDisabled(string mode, string switchVariable)
+    {
+        if (InChild)
+            return; // a child runs only Category=Simd, but guard anyway against running itself
+        if (mode == "noavx2" && RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            return; // AVX2 exists only on x64: nothing to switch off elsewhere
+
+        string dll = typeof(SimdFallbackTests).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        foreach (var arg in new[] { "test", dll, "--filter", "Category=Simd", "--logger", "console;verbosity=normal" })
+            start.ArgumentList.Add(arg);
+        start.Environment[ChildVariable] = mode;
+        start.Environment[switchVariable] = "0";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+
+        using var child = Process.Start(start)!;
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        var stderr = child.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await child.WaitForExitAsync(timeout.Token);
+        string output = await stdout + await stderr;
+        Assert.True(child.ExitCode == 0, $"child run with {switchVariable}=0 failed (exit {child.ExitCode}):\n{output}");
+        var passed = System.Text.RegularExpressions.Regex.Match(output, @"Passed:\s+(\d+)");
+        Assert.True(passed.Success && int.Parse(passed.Groups[1].Value) >= 20,
+            $"child run with {switchVariable}=0 ran too few tests:\n{output}");
+        Assert.DoesNotMatch(@"Failed:\s+[1-9]", output);
+    }
+}
