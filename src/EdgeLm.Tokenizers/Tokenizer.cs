@@ -27,7 +27,10 @@ public abstract partial class Tokenizer
     /// <summary>Number of tokens in the vocabulary; valid ids are 0 .. VocabularySize - 1.</summary>
     public int VocabularySize => Table.Count;
 
-    /// <summary>The beginning-of-sequence token, or -1 when the vocabulary has none.</summary>
+    /// <summary>
+    /// The beginning-of-sequence token, or -1 when there is none. Where a vocabulary states none, llama.cpp's model
+    /// defaults stand (SentencePiece 1, byte-level BPE 11, WordPiece 101), as they do in llama.cpp.
+    /// </summary>
     public int BosId => Settings.Bos ?? -1;
 
     /// <summary>
@@ -96,7 +99,8 @@ public abstract partial class Tokenizer
     /// <summary>
     /// Turns ids back into text, as llama.cpp's detokenizer does. Control tokens are written as their text unless
     /// <paramref name="skipSpecial"/>, which also drops a leading BOS and trailing EOS that encoding would add.
-    /// A SentencePiece vocabulary's leading space (added by encoding) is removed. Bytes that do not form valid
+    /// A SentencePiece vocabulary's leading space (added by encoding) is removed from the first piece, except after a
+    /// BOS that skipSpecial dropped (llama.cpp keeps it there). Bytes that do not form valid
     /// UTF-8 become U+FFFD; streaming callers join <see cref="TokenBytes"/> instead.
     /// </summary>
     public string Decode(ReadOnlySpan<int> tokens, bool skipSpecial = false)

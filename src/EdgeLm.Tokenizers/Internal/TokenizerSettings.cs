@@ -37,8 +37,8 @@ internal sealed class TokenizerSettings
     private static readonly string[] s_endOfGenerationTexts =
     [
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
-        "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>",
-        "<｜end▁of▁sentence｜>",
+        "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>",
+        "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~[",
     ];
 
     private static readonly string[] s_fimPrefixTexts = ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>"];
@@ -151,6 +151,13 @@ internal sealed class TokenizerSettings
         {
             table.RemoveEndOfGeneration(end);
             table.SetAttributes(end, TokenAttributes.UserDefined);
+        }
+
+        // Gemma 4 (and PaddleOCR): with <|tool_response> present, </s> is an ordinary token.
+        if (Has("<|tool_response>") && table.TryGetId("</s>", out int s) && table.IsEndOfGeneration(s))
+        {
+            table.RemoveEndOfGeneration(s);
+            table.SetAttributes(s, TokenAttributes.Normal);
         }
     }
 
