@@ -87,8 +87,7 @@ public sealed class BytePairTokenizer : Tokenizer
 
         if (addSpecial && Settings.AddEos)
             output.Add(Settings.Eos!.Value);
-        if (addSpecial && Settings.AddSep)
-            output.Add(Settings.Separator!.Value);
+        // llama.cpp's BPE tokenizer does not append a separator even where add_sep is set (jina, roberta-bpe).
     }
 
     private protected override byte[] PieceCore(int id)
