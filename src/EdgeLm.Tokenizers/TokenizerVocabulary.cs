@@ -69,4 +69,17 @@ public sealed class TokenizerVocabulary
     /// them), so it is kept to reproduce its token ids.
     /// </summary>
     public string? ModelName { get; init; }
+
+    /// <summary>Reads the vocabulary of a Hugging Face tokenizer.json (with its tokenizer_config.json, if any).</summary>
+    public static TokenizerVocabulary FromHuggingFace(string tokenizerJsonPath, string? tokenizerConfigPath = null) =>
+        Loading.HuggingFaceVocabularyReader.Read(tokenizerJsonPath, tokenizerConfigPath);
+
+    /// <summary>Reads the tokenizer.ggml.* metadata of a GGUF file.</summary>
+    public static TokenizerVocabulary FromGguf(EdgeLm.Gguf.GgufFile file) => Loading.GgufVocabularyReader.Read(file);
+
+    /// <summary>
+    /// This vocabulary as tokenizer.ggml.* metadata, in the order llama.cpp's converter writes it: what a GGUF model
+    /// needs to carry so that EdgeLm and llama.cpp build the same tokenizer from it.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, EdgeLm.Gguf.GgufValue>> ToGgufMetadata() => Loading.GgufVocabularyWriter.ToMetadata(this);
 }

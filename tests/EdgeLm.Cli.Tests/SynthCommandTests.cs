@@ -55,4 +55,18 @@ public sealed class SynthCommandTests : IDisposable
         Assert.Equal(2, CliRunner.Run("synth", "-o", path, "--vocab-from", Path.Combine(_folder, "missing.gguf"), "--embd", "64", "--layers", "1", "--heads", "4", "--ff", "64").ExitCode);
         Assert.Equal(0, CliRunner.Run("synth", "-o", path, "--vocab-from", source, "--embd", "64", "--layers", "1", "--heads", "4", "--ff", "64").ExitCode);
     }
+
+    [Fact]
+    public void TakesTheVocabularyFromAHuggingFaceTokenizerJson()
+    {
+        string json = Path.Combine(RepoPaths.Cache, "hf-tokenizers", "qwen3", "tokenizer.json");
+        Assert.True(File.Exists(json), $"{json} is missing: run scripts/fetch-tokenizers.sh");
+        string path = Path.Combine(_folder, "qwen-vocab.gguf");
+        var r = CliRunner.Run("synth", "-o", path, "--arch", "qwen2", "--vocab-from", json, "--embd", "32", "--layers", "1",
+            "--heads", "2", "--kv-heads", "1", "--ff", "64", "--tied");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var tokens = CliRunner.Run("tokenize", "-m", path, "--json", "<|im_start|>user\nHello");
+        Assert.True(tokens.ExitCode == 0, tokens.Error);
+        Assert.Equal(151644, tokens.Json.GetProperty("tokens")[0].GetInt32());
+    }
 }
