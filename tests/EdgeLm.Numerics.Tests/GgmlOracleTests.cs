@@ -141,20 +141,20 @@ public class GgmlOracleTests
             return;
         var theirsDot = ggml.Dot(name);
         foreach (int blocks in new[] { 1, 3, 8, 17 })
-        foreach (bool quantized in new[] { true, false })
-        {
-            int n = blocks * 256;
-            var w = TestData.WeightRow(type, n, seed: 20 + blocks, quantized);
-            var a = new byte[VecDot.ActivationRowBytes(type, n)];
-            VecDot.QuantizeActivations(type, TestData.Gaussian(n, 30 + blocks), a);
-            theirsDot(n, out float theirs, 0, w, 0, a, 0, 1);
-            float ours = VecDot.Dot(type, w, a, n);
-            var wf = TestData.Dequantized(type, w, n);
-            var af = TestData.Dequantized(VecDot.ActivationType(type), a, n);
-            double scale = 0;
-            for (int i = 0; i < n; i++)
-                scale += Math.Abs((double)wf[i] * af[i]);
-            Assert.True(Math.Abs(ours - theirs) <= 1e-6 * scale, $"{type} n={n}: ggml {theirs}, ours {ours}");
-        }
+            foreach (bool quantized in new[] { true, false })
+            {
+                int n = blocks * 256;
+                var w = TestData.WeightRow(type, n, seed: 20 + blocks, quantized);
+                var a = new byte[VecDot.ActivationRowBytes(type, n)];
+                VecDot.QuantizeActivations(type, TestData.Gaussian(n, 30 + blocks), a);
+                theirsDot(n, out float theirs, 0, w, 0, a, 0, 1);
+                float ours = VecDot.Dot(type, w, a, n);
+                var wf = TestData.Dequantized(type, w, n);
+                var af = TestData.Dequantized(VecDot.ActivationType(type), a, n);
+                double scale = 0;
+                for (int i = 0; i < n; i++)
+                    scale += Math.Abs((double)wf[i] * af[i]);
+                Assert.True(Math.Abs(ours - theirs) <= 1e-6 * scale, $"{type} n={n}: ggml {theirs}, ours {ours}");
+            }
     }
 }
