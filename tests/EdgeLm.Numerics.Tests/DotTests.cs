@@ -121,24 +121,24 @@ public class DotTests
         };
         double worst = 0;
         foreach (int count in Counts(type))
-        foreach (bool quantized in new[] { false, true })
-        {
-            int n = count * BlockSizeForTest(type);
-            var w = TestData.WeightRow(type, n, seed: 500 + count, quantized);
-            var x = TestData.Gaussian(n, seed: 600 + count);
-            var wf = TestData.Dequantized(type, w, n);
-            double exact = 0, ww = 0, xx = 0;
-            for (int i = 0; i < n; i++)
+            foreach (bool quantized in new[] { false, true })
             {
-                exact += (double)wf[i] * x[i];
-                ww += (double)wf[i] * wf[i];
-                xx += (double)x[i] * x[i];
+                int n = count * BlockSizeForTest(type);
+                var w = TestData.WeightRow(type, n, seed: 500 + count, quantized);
+                var x = TestData.Gaussian(n, seed: 600 + count);
+                var wf = TestData.Dequantized(type, w, n);
+                double exact = 0, ww = 0, xx = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    exact += (double)wf[i] * x[i];
+                    ww += (double)wf[i] * wf[i];
+                    xx += (double)x[i] * x[i];
+                }
+                float dot = VecDot.Dot(type, w, Activations(type, x), n);
+                double err = Math.Abs(dot - exact) / Math.Sqrt(ww * xx);
+                worst = Math.Max(worst, err);
+                Assert.True(err <= limit, $"{type} n={n}: normalised error {err} over {limit}");
             }
-            float dot = VecDot.Dot(type, w, Activations(type, x), n);
-            double err = Math.Abs(dot - exact) / Math.Sqrt(ww * xx);
-            worst = Math.Max(worst, err);
-            Assert.True(err <= limit, $"{type} n={n}: normalised error {err} over {limit}");
-        }
         Assert.True(worst > 0 || type == GgmlType.F32, $"{type}: no activation rounding error at all, suspicious");
     }
 
