@@ -123,6 +123,12 @@ public static class ModelQuantizer
                 string.Join(", ", plans.Where(p => p.FellBack).Take(4).Select(p => $"{p.Name} -> {p.TargetType}")) + (fallbacks > 4 ? ", ..." : ""));
         if (options.Importance is { } matrix)
         {
+            // llama.cpp refuses an importance matrix with a NaN or infinity anywhere (it would poison every search).
+            foreach (var e in matrix.Entries)
+            {
+                if (e.SumOfSquares.Any(v => !float.IsFinite(v)) || e.Counts.Any(c => !float.IsFinite(c)))
+                    throw new QuantizationException($"The importance matrix holds a non-finite value for {e.Name}.");
+            }
             int missing = plans.Count(p => p.Converts && ImportanceQuantize.UsesImportance(p.TargetType) && matrix.Find(p.Name) is null);
             if (missing > 0)
                 warnings.Add($"the importance matrix has no data for {missing} quantized tensors; they are quantized without it.");

@@ -148,6 +148,18 @@ public class ModelQuantizerTests(TestModels models) : IClassFixture<TestModels>
     }
 
     [Fact]
+    public void AnImportanceMatrixWithANonFiniteValueIsRefused()
+    {
+        var entries = Importance(models.Llama8).Entries.ToList();
+        entries[3].SumOfSquares[7] = float.PositiveInfinity;
+        string output = models.NewPath("inf");
+        var e = Assert.Throws<QuantizationException>(() => ModelQuantizer.Quantize(models.Llama8, output,
+            new QuantizeOptions { FileType = FileType.Q4_K_M, Importance = new ImportanceMatrix(entries, [], 1, 1) }));
+        Assert.Contains(entries[3].Name, e.Message);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
     public void Q2KSNeedsAnImportanceMatrix()
     {
         string output = models.NewPath("q2ks");
