@@ -185,8 +185,9 @@ internal sealed class Parser
             case "call":
             {
                 List<Parameter> callerParameters = Is(TokenType.OpenParen) ? ToParameters(ParseArgs(parameters: true)) : [];
+                var at = Peek();
                 var callee = ParsePrimary();
-                if (callee is not Identifier) throw Error("Expected a macro name after 'call'");
+                if (callee is not Identifier) throw Error("Expected a macro name after 'call'", at);
                 var args = ParseArgs(parameters: false);
                 Expect(TokenType.CloseStatement, "'%}'");
                 var body = ParseBodyUntil("call", "endcall");
@@ -253,8 +254,9 @@ internal sealed class Parser
 
     private ForStatement ParseFor(int pos)
     {
+        var at = Peek();
         var target = ParseExpressionSequence(primaryOnly: true);
-        if (target is not (Identifier or TupleLiteral)) throw Error("Expected a name or a tuple of names as the loop variable");
+        if (target is not (Identifier or TupleLiteral)) throw Error("Expected a name or a tuple of names as the loop variable", at);
         if (!IsIdentifier("in")) throw Error("Expected 'in' after the loop variable");
         _current++;
         var iterable = ParseExpression();
@@ -272,8 +274,9 @@ internal sealed class Parser
 
     private MacroStatement ParseMacro(int pos)
     {
+        var at = Peek();
         var name = ParsePrimary();
-        if (name is not Identifier id) throw Error("Expected a macro name");
+        if (name is not Identifier id) throw Error("Expected a macro name", at);
         var parameters = ToParameters(ParseArgs(parameters: true));
         Expect(TokenType.CloseStatement, "'%}'");
         var body = ParseBodyUntil("macro", "endmacro");
@@ -497,8 +500,9 @@ internal sealed class Parser
             _current++;
             bool negate = IsIdentifier("not");
             if (negate) _current++;
+            var at = Peek();
             var test = ParsePrimary();
-            if (test is not Identifier id) throw Error("Expected a test name after 'is'");
+            if (test is not Identifier id) throw Error("Expected a test name after 'is'", at);
             operand = new TestExpression(operand.Position, operand, negate, id.Name);
         }
         return operand;
@@ -510,8 +514,9 @@ internal sealed class Parser
         while (Is(TokenType.Pipe))
         {
             _current++;
+            var at = Peek();
             Node filter = ParsePrimary();
-            if (filter is not Identifier) throw Error("Expected a filter name after '|'");
+            if (filter is not Identifier) throw Error("Expected a filter name after '|'", at);
             if (Is(TokenType.OpenParen)) filter = ParseCallExpression(filter);
             operand = new FilterExpression(operand.Position, operand, filter);
         }
@@ -660,9 +665,10 @@ internal sealed class Parser
             }
             else
             {
+                var at = Peek();
                 var property = ParsePrimary();
                 if (property is not (Identifier or IntegerLiteral))
-                    throw Error("Expected identifier or integer following dot operator", op);
+                    throw Error("Expected identifier or integer following dot operator", at);
                 obj = new MemberExpression(obj.Position, obj, property, false);
             }
         }
