@@ -23,7 +23,7 @@ internal sealed class GrammarAutomaton
     /// <summary>The state with no live stack.</summary>
     public const int Dead = 0;
 
-    private readonly Grammar _grammar;
+    private readonly GbnfGrammar _grammar;
 
     // Stack nodes: position in the grammar, parent node, fewest bytes to empty the stack from here.
     private readonly List<int> _nodePosition = [-1];
@@ -39,7 +39,7 @@ internal sealed class GrammarAutomaton
     private readonly HashSet<long> _visited = [];
     private bool _complete;
 
-    public GrammarAutomaton(Grammar grammar)
+    public GrammarAutomaton(GbnfGrammar grammar)
     {
         _grammar = grammar;
         InternState([], complete: false); // Dead
@@ -63,7 +63,7 @@ internal sealed class GrammarAutomaton
     /// <summary>Whether some byte can follow in <paramref name="state"/>.</summary>
     public bool CanContinue(int state) => !_states[state].FirstBytes.IsEmpty;
 
-    /// <summary>Fewest bytes still needed to complete from <paramref name="state"/> (<see cref="Grammar.Unreachable"/> when dead).</summary>
+    /// <summary>Fewest bytes still needed to complete from <paramref name="state"/> (<see cref="GbnfGrammar.Unreachable"/> when dead).</summary>
     public long Distance(int state) => _states[state].Distance;
 
     /// <summary>The state after <paramref name="value"/> in <paramref name="state"/> (<see cref="Dead"/> if not allowed).</summary>
@@ -138,7 +138,7 @@ internal sealed class GrammarAutomaton
         id = _nodePosition.Count;
         _nodePosition.Add(pos);
         _nodeParent.Add(parent);
-        _nodeDistance.Add(Grammar.Saturate(_grammar.SuffixMinimum[pos] + _nodeDistance[parent]));
+        _nodeDistance.Add(GbnfGrammar.Saturate(_grammar.SuffixMinimum[pos] + _nodeDistance[parent]));
         _nodeIndex[key] = id;
         return id;
     }
@@ -151,7 +151,7 @@ internal sealed class GrammarAutomaton
         if (_stateIndex.TryGetValue(key, out int id))
             return id;
         var first = default(ByteSet);
-        long distance = complete ? 0 : Grammar.Unreachable;
+        long distance = complete ? 0 : GbnfGrammar.Unreachable;
         foreach (int node in nodes)
         {
             first = first.Union(_grammar.Terminals[_grammar.Operands[_nodePosition[node]]]);

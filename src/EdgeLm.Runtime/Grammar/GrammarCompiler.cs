@@ -15,7 +15,7 @@ internal sealed class GrammarCompiler
     private readonly Dictionary<ByteSet, int> _terminalIndex = [];
     private readonly Dictionary<string, Symbol> _classCache = new(StringComparer.Ordinal);
 
-    public static Grammar Compile(string source, List<GbnfRule> rules, string rootName)
+    public static GbnfGrammar Compile(string source, List<GbnfRule> rules, string rootName)
     {
         var compiler = new GrammarCompiler();
         foreach (var rule in rules)
@@ -188,12 +188,12 @@ internal sealed class GrammarCompiler
         return [symbol];
     }
 
-    private Grammar Build(string source, int root)
+    private GbnfGrammar Build(string source, int root)
     {
         int count = _rules.Count;
         var nullable = new bool[count];
         var minimum = new long[count];
-        Array.Fill(minimum, Grammar.Unreachable);
+        Array.Fill(minimum, GbnfGrammar.Unreachable);
         // Fixed points: which rules can match nothing, and the fewest bytes each can match.
         for (bool changed = true; changed;)
         {
@@ -209,12 +209,12 @@ internal sealed class GrammarCompiler
                         if (s.Kind == ElementKind.Terminal)
                         {
                             allNullable = false;
-                            length = Grammar.Saturate(length + 1);
+                            length = GbnfGrammar.Saturate(length + 1);
                         }
                         else
                         {
                             allNullable &= nullable[s.Operand];
-                            length = Grammar.Saturate(length + minimum[s.Operand]);
+                            length = GbnfGrammar.Saturate(length + minimum[s.Operand]);
                         }
                     }
                     if (allNullable && !nullable[r])
@@ -228,7 +228,7 @@ internal sealed class GrammarCompiler
             }
         }
         CheckLeftRecursion(nullable);
-        if (minimum[root] >= Grammar.Unreachable)
+        if (minimum[root] >= GbnfGrammar.Unreachable)
             throw new GrammarException($"The start rule '{_names[root]}' can never finish: every way through it recurses without end");
 
         var kinds = new List<ElementKind>();
@@ -249,7 +249,7 @@ internal sealed class GrammarCompiler
                 operands.Add(-1);
             }
         }
-        return new Grammar(source, [.. _names], root, [.. kinds], [.. operands], [.. _terminals], alternatives, minimum);
+        return new GbnfGrammar(source, [.. _names], root, [.. kinds], [.. operands], [.. _terminals], alternatives, minimum);
     }
 
     // A rule that can reach itself before matching any byte (through references preceded only by nullable ones)

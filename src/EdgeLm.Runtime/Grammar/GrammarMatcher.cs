@@ -14,7 +14,7 @@ public sealed class GrammarMatcher
     private int _state;
 
     /// <summary>Creates a matcher at the start of <paramref name="grammar"/>.</summary>
-    public GrammarMatcher(Grammar grammar)
+    public GrammarMatcher(GbnfGrammar grammar)
     {
         ArgumentNullException.ThrowIfNull(grammar);
         Grammar = grammar;
@@ -23,7 +23,7 @@ public sealed class GrammarMatcher
     }
 
     /// <summary>The grammar being matched.</summary>
-    public Grammar Grammar { get; }
+    public GbnfGrammar Grammar { get; }
 
     /// <summary>Whether the bytes accepted so far form a whole sentence (the start rule can end here).</summary>
     public bool IsComplete => _automaton.IsComplete(_state);

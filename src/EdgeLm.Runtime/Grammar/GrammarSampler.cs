@@ -35,7 +35,7 @@ public sealed class GrammarSampler : ISampler
     /// <param name="grammar">The grammar the generated text must follow from its start.</param>
     /// <param name="vocabulary">The model's tokens (shared, build once per model).</param>
     /// <param name="tokenBudget">Most tokens the generation may produce; when set, the text is steered to be complete within it.</param>
-    public GrammarSampler(Grammar grammar, GrammarVocabulary vocabulary, int? tokenBudget = null)
+    public GrammarSampler(GbnfGrammar grammar, GrammarVocabulary vocabulary, int? tokenBudget = null)
     {
         ArgumentNullException.ThrowIfNull(grammar);
         ArgumentNullException.ThrowIfNull(vocabulary);

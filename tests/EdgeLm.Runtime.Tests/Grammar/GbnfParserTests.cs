@@ -1,5 +1,5 @@
 using EdgeLm.Runtime.Grammar;
-using G = EdgeLm.Runtime.Grammar.Grammar;
+using G = EdgeLm.Runtime.Grammar.GbnfGrammar;
 
 namespace EdgeLm.Runtime.Tests.Grammar;
 

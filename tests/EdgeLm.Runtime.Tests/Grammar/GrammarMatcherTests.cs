@@ -1,6 +1,6 @@
 using System.Text;
 using EdgeLm.Runtime.Grammar;
-using G = EdgeLm.Runtime.Grammar.Grammar;
+using G = EdgeLm.Runtime.Grammar.GbnfGrammar;
 
 namespace EdgeLm.Runtime.Tests.Grammar;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using EdgeLm.Runtime.Grammar;
 using EdgeLm.Runtime.Sampling;
-using G = EdgeLm.Runtime.Grammar.Grammar;
+using G = EdgeLm.Runtime.Grammar.GbnfGrammar;
 
 namespace EdgeLm.Runtime.Tests.Grammar;
 

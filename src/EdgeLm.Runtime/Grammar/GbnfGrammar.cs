@@ -24,9 +24,9 @@ internal enum ElementKind : byte
 /// n nested optionals), as llama.cpp does. Layout: every alternative of every rule is a run of
 /// <see cref="Kinds"/>/<see cref="Operands"/> ending in an <see cref="ElementKind.End"/> element.
 /// </remarks>
-public sealed class Grammar
+public sealed class GbnfGrammar
 {
-    internal Grammar(string source, string[] ruleNames, int root, ElementKind[] kinds, int[] operands, ByteSet[] terminals,
+    internal GbnfGrammar(string source, string[] ruleNames, int root, ElementKind[] kinds, int[] operands, ByteSet[] terminals,
         int[][] alternatives, long[] ruleMinimumLength)
     {
         Source = source;
@@ -88,7 +88,7 @@ public sealed class Grammar
 
     /// <summary>Compiles a GBNF text whose start rule is <paramref name="rootRule"/>.</summary>
     /// <exception cref="GrammarException">A syntax error, an undefined, duplicate or left-recursive rule, or a start rule that can never finish.</exception>
-    public static Grammar Parse(string gbnf, string rootRule = "root")
+    public static GbnfGrammar Parse(string gbnf, string rootRule = "root")
     {
         ArgumentNullException.ThrowIfNull(gbnf);
         ArgumentNullException.ThrowIfNull(rootRule);
