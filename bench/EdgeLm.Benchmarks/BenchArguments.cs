@@ -23,6 +23,7 @@ internal sealed record BenchArguments
           --vocab FILE        vocabulary GGUF for the synthesized models
                               (default: tests/fixtures/vocab/ggml-vocab-llama-spm.gguf)
           --json FILE         also write the results as JSON to FILE
+          --prepare           only make the models (synthesize and quantize into the cache), measure nothing
           --quick             smoke mode: the tiny model at Q4_0, 1 repetition, -p 16 -n 8 (explicit options still win)
           -h, --help          this text
 
@@ -42,6 +43,7 @@ internal sealed record BenchArguments
     public string? VocabularyPath { get; init; }
     public string? JsonPath { get; init; }
     public bool Quick { get; init; }
+    public bool PrepareOnly { get; init; }
 
     /// <summary>Set in a child process: which engine to measure.</summary>
     public string? Child { get; init; }
@@ -67,6 +69,7 @@ internal sealed record BenchArguments
             {
                 "-h" or "--help" => a with { Help = true },
                 "--quick" => a,
+                "--prepare" => a with { PrepareOnly = true },
                 "--models" => a with { ModelsFolder = Value() },
                 "--sizes" => a with { Sizes = List(Value(), name) },
                 "--types" => a with { Types = List(Value(), name) },

@@ -62,6 +62,11 @@ internal static class Program
             foreach (string type in a.Types)
             {
                 string path = cache.Ensure(shape, type, log);
+                if (a.PrepareOnly)
+                {
+                    log.WriteLine($"ready: {path} ({new FileInfo(path).Length / 1048576.0:F0} MiB)");
+                    continue;
+                }
                 var rounds = a.Engines.ToDictionary(e => e, _ => new List<RoundResult>());
                 var errors = new Dictionary<string, string>();
                 for (int rep = 0; rep < a.Repetitions; rep++)
@@ -93,6 +98,8 @@ internal static class Program
             }
         }
 
+        if (a.PrepareOnly)
+            return 0;
         var report = new BenchReport(
             DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             cpu,
