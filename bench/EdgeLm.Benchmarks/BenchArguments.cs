@@ -22,6 +22,8 @@ internal sealed record BenchArguments
           --engines LIST      edgelm, llamacpp or both (default: edgelm,llamacpp)
           --vocab FILE        vocabulary GGUF for the synthesized models
                               (default: tests/fixtures/vocab/ggml-vocab-llama-spm.gguf)
+          --wait-idle SECONDS before each round, wait up to this long for other processes to use under
+                              0.25 cores (default: 30; 0: do not wait); the load seen is reported either way
           --json FILE         also write the results as JSON to FILE
           --prepare           only make the models (synthesize and quantize into the cache), measure nothing
           --quick             smoke mode: the tiny model at Q4_0, 1 repetition, -p 16 -n 8 (explicit options still win)
@@ -44,6 +46,7 @@ internal sealed record BenchArguments
     public string? JsonPath { get; init; }
     public bool Quick { get; init; }
     public bool PrepareOnly { get; init; }
+    public int WaitIdleSeconds { get; init; } = 30;
 
     /// <summary>Set in a child process: which engine to measure.</summary>
     public string? Child { get; init; }
@@ -81,6 +84,7 @@ internal sealed record BenchArguments
                 "--ttft-prompt" => a with { FirstTokenPromptTokens = Count(Value(), name, 1 << 16) },
                 "--vocab" => a with { VocabularyPath = Value() },
                 "--json" => a with { JsonPath = Value() },
+                "--wait-idle" => a with { WaitIdleSeconds = WholeNumber(Value(), name, 3600) },
                 "--child" => a with { Child = CheckEngines([Value()], name)[0] },
                 "--model" => a with { Model = Value() },
                 _ => throw new UsageException($"unknown option '{name}'; see --help."),
@@ -108,6 +112,11 @@ internal sealed record BenchArguments
         }
         return engines;
     }
+
+    private static int WholeNumber(string value, string option, int max) =>
+        int.TryParse(value, out int n) && n >= 0 && n <= max
+            ? n
+            : throw new UsageException($"{option} must be a whole number from 0 to {max}, got '{value}'.");
 
     private static int Count(string value, string option, int max) =>
         int.TryParse(value, out int n) && n >= 1 && n <= max

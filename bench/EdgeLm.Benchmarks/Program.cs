@@ -12,6 +12,11 @@ namespace EdgeLm.Benchmarks;
 /// </summary>
 internal static class Program
 {
+    /// <summary>Other processes' load, in cores, under which the machine counts as quiet enough to measure.</summary>
+    private const double QuietCores = 0.25;
+
+    private static string Cores(double? cores) => cores is { } c ? $"{c:F2} cores" : "unknown";
+
     private static int Main(string[] args)
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -76,10 +81,14 @@ internal static class Program
                     {
                         try
                         {
-                            var r = ChildRunner.Run(engine, path, s);
+                            double? quiet = a.WaitIdleSeconds > 0
+                                ? MachineLoad.WaitForQuiet(TimeSpan.FromSeconds(a.WaitIdleSeconds), QuietCores)
+                                : null;
+                            var r = ChildRunner.Run(engine, path, s) with { OtherCoresBefore = quiet };
                             rounds[engine].Add(r);
                             log.WriteLine($"  {shape.Name} {type} rep {rep + 1}/{a.Repetitions} {engine,-8}: pp {r.PromptTokensPerSecond,8:F1} tok/s, " +
-                                          $"tg {r.TokensPerSecond,7:F1} tok/s, ttft {r.TimeToFirstTokenSeconds * 1000,7:F1} ms, peak RSS {r.PeakRssBytes / 1048576.0,7:F1} MiB");
+                                          $"tg {r.TokensPerSecond,7:F1} tok/s, ttft {r.TimeToFirstTokenSeconds * 1000,7:F1} ms, peak RSS {r.PeakRssBytes / 1048576.0,7:F1} MiB, " +
+                                          $"others' load {Cores(r.OtherCoresBefore)} before, {Cores(r.OtherCoresDuring)} during");
                         }
                         catch (ChildFailedException e)
                         {
@@ -110,7 +119,8 @@ internal static class Program
             "dotnet run -c Release --project bench/EdgeLm.Benchmarks -- " + string.Join(' ', args),
             "each repetition runs each engine in a fresh child process (order alternating): load, one warm-up round, " +
             "then pp (prompt in one call), tg (single tokens after BOS, greedy), ttft (short prompt to first token); " +
-            "peak RSS is the child's VmHWM",
+            "peak RSS is the child's VmHWM; before each round the parent waits (up to --wait-idle s) for other processes " +
+            $"to use under {QuietCores} cores; other_cores_during is what they used during the measured part",
             results);
         Console.Out.Write(Table.Markdown(report));
         if (a.JsonPath is not null)

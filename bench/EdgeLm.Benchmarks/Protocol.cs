@@ -9,7 +9,10 @@ internal sealed record ProtocolSettings(int Threads, int PromptTokens, int Gener
     public int ContextLength => (Math.Max(Math.Max(PromptTokens, FirstTokenPromptTokens), 1 + GeneratedTokens) + 255) / 256 * 256;
 }
 
-/// <summary>One measured round of one engine in one process.</summary>
+/// <summary>
+/// One measured round of one engine in one process. OtherCoresDuring: cores other processes used, on average, during
+/// the measured part (warm-up excluded); OtherCoresBefore: the same in the second before the round started.
+/// </summary>
 internal sealed record RoundResult(
     string Engine,
     string Model,
@@ -20,7 +23,9 @@ internal sealed record RoundResult(
     long RssBeforeLoadBytes,
     double LoadSeconds,
     long? KvCacheBytes,
-    string Settings);
+    string Settings,
+    double? OtherCoresDuring,
+    double? OtherCoresBefore = null);
 
 /// <summary>
 /// The measuring protocol, the same for both engines (and the same as <c>edgelm bench</c>'s):
@@ -47,10 +52,12 @@ internal static class Protocol
         Generation(e, Math.Min(s.GeneratedTokens, 8));
         FirstToken(e, firstTokenPrompt);
 
+        var machineBefore = MachineLoad.Read();
         double pp = s.PromptTokens / Prompt(e, prompt);
         double tg = s.GeneratedTokens / Generation(e, s.GeneratedTokens);
         double ttft = FirstToken(e, firstTokenPrompt);
-        return new RoundResult(engine, model, pp, tg, ttft, ProcessMemory.PeakResidentBytes(), rssBefore, loadSeconds, e.KvCacheBytes, e.Settings);
+        double? others = MachineLoad.OtherCores(machineBefore, MachineLoad.Read());
+        return new RoundResult(engine, model, pp, tg, ttft, ProcessMemory.PeakResidentBytes(), rssBefore, loadSeconds, e.KvCacheBytes, e.Settings, others);
     }
 
     /// <summary>

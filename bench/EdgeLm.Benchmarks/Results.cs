@@ -18,13 +18,17 @@ internal sealed record Summary(double Median, double Min, double Max, double[] R
     }
 }
 
-/// <summary>One engine on one model file over every repetition; <see cref="Error"/> set when a round failed.</summary>
+/// <summary>
+/// One engine on one model file over every repetition; <see cref="Error"/> set when a round failed. OtherCoresDuring
+/// is the load other processes put on the machine while the rounds were measured.
+/// </summary>
 internal sealed record EngineResult(
     Summary? PromptTokensPerSecond,
     Summary? TokensPerSecond,
     Summary? TimeToFirstTokenSeconds,
     Summary? PeakRssBytes,
     Summary? LoadSeconds,
+    Summary? OtherCoresDuring,
     long? RssBeforeLoadBytes,
     long? KvCacheBytes,
     string? Settings,
@@ -33,13 +37,14 @@ internal sealed record EngineResult(
     public static EngineResult From(IReadOnlyList<RoundResult> rounds, string? error)
     {
         if (rounds.Count == 0)
-            return new EngineResult(null, null, null, null, null, null, null, null, error ?? "no round ran");
+            return new EngineResult(null, null, null, null, null, null, null, null, null, error ?? "no round ran");
         return new EngineResult(
             Summary.Of(rounds.Select(r => r.PromptTokensPerSecond)),
             Summary.Of(rounds.Select(r => r.TokensPerSecond)),
             Summary.Of(rounds.Select(r => r.TimeToFirstTokenSeconds)),
             Summary.Of(rounds.Select(r => (double)r.PeakRssBytes)),
             Summary.Of(rounds.Select(r => r.LoadSeconds)),
+            rounds.All(r => r.OtherCoresDuring is not null) ? Summary.Of(rounds.Select(r => r.OtherCoresDuring!.Value)) : null,
             rounds.Min(r => r.RssBeforeLoadBytes),
             rounds[0].KvCacheBytes,
             rounds[0].Settings,

@@ -17,8 +17,8 @@ internal static class Table
         sb.AppendLine($"Each cell: median (min-max). Ratio = EdgeLm / llama.cpp of the medians: above 1 is better for pp and tg, below 1 for time to first token and RSS.");
         sb.AppendLine();
         string pp = $"pp{r.PromptTokens} tok/s", tg = $"tg{r.GeneratedTokens} tok/s", ttft = $"TTFT ({r.TtftPromptTokens} tok) ms";
-        sb.AppendLine($"| model | file MiB | {pp} EdgeLm | llama.cpp | ratio | {tg} EdgeLm | llama.cpp | ratio | {ttft} EdgeLm | llama.cpp | ratio | peak RSS MiB EdgeLm | llama.cpp | ratio | EdgeLm RSS target MiB |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine($"| model | file MiB | {pp} EdgeLm | llama.cpp | ratio | {tg} EdgeLm | llama.cpp | ratio | {ttft} EdgeLm | llama.cpp | ratio | peak RSS MiB EdgeLm | llama.cpp | ratio | EdgeLm RSS target MiB | others' load, cores (EdgeLm / llama.cpp rounds) |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in r.Results)
         {
             // The issue's memory target: file + KV cache + 64 MiB.
@@ -28,7 +28,7 @@ internal static class Table
             sb.Append($"| {Cell(m.Edgelm?.TokensPerSecond, 1, "F1")} | {Cell(m.Llamacpp?.TokensPerSecond, 1, "F1")} | {Ratio(m.Ratio.TokensPerSecond)} ");
             sb.Append($"| {Cell(m.Edgelm?.TimeToFirstTokenSeconds, 1000, "F0")} | {Cell(m.Llamacpp?.TimeToFirstTokenSeconds, 1000, "F0")} | {Ratio(m.Ratio.TimeToFirstTokenSeconds)} ");
             sb.Append($"| {Cell(m.Edgelm?.PeakRssBytes, 1 / MiB, "F0")} | {Cell(m.Llamacpp?.PeakRssBytes, 1 / MiB, "F0")} | {Ratio(m.Ratio.PeakRssBytes)} ");
-            sb.AppendLine($"| {budget} |");
+            sb.AppendLine($"| {budget} | {Cell(m.Edgelm?.OtherCoresDuring, 1, "F2")} / {Cell(m.Llamacpp?.OtherCoresDuring, 1, "F2")} |");
         }
         sb.AppendLine();
         foreach (var m in r.Results)
