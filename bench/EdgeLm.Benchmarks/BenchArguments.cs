@@ -19,11 +19,13 @@ internal sealed record BenchArguments
           -p, --n-prompt N    prompt tokens of the prompt-processing test (default: 128)
           -n, --n-gen N       tokens of the generation test (default: 64)
           --ttft-prompt N     prompt tokens of the time-to-first-token test (default: 16)
-          --engines LIST      edgelm, llamacpp or both (default: edgelm,llamacpp)
+          --engines LIST      any of edgelm, llamacpp, llamacpp-passive (default: all three); llamacpp-passive is
+                              llama.cpp with OMP_WAIT_POLICY=PASSIVE, much faster than its default when other
+                              processes compete for the cores; ratios are taken against the better llama.cpp
           --vocab FILE        vocabulary GGUF for the synthesized models
                               (default: tests/fixtures/vocab/ggml-vocab-llama-spm.gguf)
           --wait-idle SECONDS before each round, wait up to this long for other processes to use under
-                              0.25 cores (default: 30; 0: do not wait); the load seen is reported either way
+                              0.25 cores (default: 10; 0: do not wait); the load seen is reported either way
           --json FILE         also write the results as JSON to FILE
           --prepare           only make the models (synthesize and quantize into the cache), measure nothing
           --quick             smoke mode: the tiny model at Q4_0, 1 repetition, -p 16 -n 8 (explicit options still win)
@@ -36,7 +38,7 @@ internal sealed record BenchArguments
     public string? ModelsFolder { get; init; }
     public IReadOnlyList<string> Sizes { get; init; } = ["134M"];
     public IReadOnlyList<string> Types { get; init; } = ["F16", "Q8_0", "Q4_0", "Q4_K_M"];
-    public IReadOnlyList<string> Engines { get; init; } = [EngineNames.EdgeLm, EngineNames.LlamaCpp];
+    public IReadOnlyList<string> Engines { get; init; } = EngineNames.All;
     public int Threads { get; init; } = Environment.ProcessorCount;
     public int Repetitions { get; init; } = 5;
     public int PromptTokens { get; init; } = 128;
@@ -46,7 +48,7 @@ internal sealed record BenchArguments
     public string? JsonPath { get; init; }
     public bool Quick { get; init; }
     public bool PrepareOnly { get; init; }
-    public int WaitIdleSeconds { get; init; } = 30;
+    public int WaitIdleSeconds { get; init; } = 10;
 
     /// <summary>Set in a child process: which engine to measure.</summary>
     public string? Child { get; init; }
@@ -107,8 +109,8 @@ internal sealed record BenchArguments
     {
         foreach (string e in engines)
         {
-            if (e is not (EngineNames.EdgeLm or EngineNames.LlamaCpp))
-                throw new UsageException($"{option}: unknown engine '{e}' ({EngineNames.EdgeLm}, {EngineNames.LlamaCpp}).");
+            if (!EngineNames.All.Contains(e))
+                throw new UsageException($"{option}: unknown engine '{e}' ({string.Join(", ", EngineNames.All)}).");
         }
         return engines;
     }
@@ -124,9 +126,32 @@ internal sealed record BenchArguments
             : throw new UsageException($"{option} must be a whole number from 1 to {max}, got '{value}'.");
 }
 
-/// <summary>The engines' names on the command line and in the JSON.</summary>
+/// <summary>The engines' names on the command line and in the JSON, and what each child process needs.</summary>
 internal static class EngineNames
 {
     public const string EdgeLm = "edgelm";
+
+    /// <summary>llama.cpp with every setting at its default, OpenMP's wait policy included (threads spin at barriers).</summary>
     public const string LlamaCpp = "llamacpp";
+
+    /// <summary>
+    /// The same llama.cpp with OMP_WAIT_POLICY=PASSIVE (threads sleep at barriers): slower on an idle machine, far
+    /// faster when other processes hold the cores, since a spinning thread then waits for a descheduled one.
+    /// </summary>
+    public const string LlamaCppPassive = "llamacpp-passive";
+
+    public static IReadOnlyList<string> All { get; } = [EdgeLm, LlamaCpp, LlamaCppPassive];
+
+    public static bool IsLlamaCpp(string engine) => engine is LlamaCpp or LlamaCppPassive;
+
+    public static string Display(string engine) => engine switch
+    {
+        EdgeLm => "EdgeLm",
+        LlamaCpp => "llama.cpp",
+        LlamaCppPassive => "llama.cpp, OMP passive",
+        _ => engine,
+    };
+
+    /// <summary>The OpenMP wait policy a child runs with: null removes the variable, so llama.cpp sees its default.</summary>
+    public static string? OmpWaitPolicy(string engine) => engine == LlamaCppPassive ? "PASSIVE" : null;
 }

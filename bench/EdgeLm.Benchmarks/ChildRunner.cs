@@ -23,6 +23,11 @@ internal static class ChildRunner
         // Under `dotnet EdgeLm.Benchmarks.dll` the process is the dotnet host: pass it the assembly again.
         if (Path.GetFileNameWithoutExtension(start.FileName).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             start.ArgumentList.Add(typeof(ChildRunner).Assembly.Location);
+        // libgomp reads its settings when it loads, from the environment the process started with.
+        if (EngineNames.OmpWaitPolicy(engine) is { } policy)
+            start.Environment["OMP_WAIT_POLICY"] = policy;
+        else
+            start.Environment.Remove("OMP_WAIT_POLICY");
         foreach (string arg in new[]
         {
             "--child", engine, "--model", model,

@@ -38,7 +38,7 @@ internal static class Engine
     public static IBenchEngine Load(string engine, string path, ProtocolSettings s) => engine switch
     {
         EngineNames.EdgeLm => new EdgeLmEngine(path, s),
-        EngineNames.LlamaCpp => new LlamaCppEngine(path, s),
+        EngineNames.LlamaCpp or EngineNames.LlamaCppPassive => new LlamaCppEngine(path, s),
         _ => throw new ArgumentException($"Unknown engine '{engine}'.", nameof(engine)),
     };
 
@@ -110,7 +110,7 @@ internal sealed class LlamaCppEngine : IBenchEngine
         StartId = _weights.Vocab.BOS is { } bos ? (int)bos : 0;
         _settings = $"threads {s.Threads}, context {s.ContextLength}, batch {parameters.BatchSize}, micro-batch {parameters.UBatchSize}, " +
                    $"KV cache {parameters.TypeK?.ToString() ?? "default (F16)"}/{parameters.TypeV?.ToString() ?? "default (F16)"}, flash attention {FlashAttentionText(parameters)}, " +
-                   $"weights memory-mapped; {LlamaCppLibrary.Description}";
+                   $"weights memory-mapped, OMP_WAIT_POLICY {Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "unset"}; {LlamaCppLibrary.Description}";
     }
 
     public int VocabularySize { get; }

@@ -98,12 +98,10 @@ internal static class Program
                         }
                     }
                 }
-                EngineResult? Result(string engine) =>
-                    rounds.TryGetValue(engine, out var list) ? EngineResult.From(list, errors.GetValueOrDefault(engine)) : null;
-                var edgelm = Result(EngineNames.EdgeLm);
-                var llamacpp = Result(EngineNames.LlamaCpp);
+                var engines = a.Engines.ToDictionary(e => e, e => EngineResult.From(rounds[e], errors.GetValueOrDefault(e)));
+                var peers = engines.Where(p => EngineNames.IsLlamaCpp(p.Key)).ToDictionary();
                 results.Add(new ModelResult(shape.Name, shape.ToString(), type.ToUpperInvariant(), path, new FileInfo(path).Length,
-                                            edgelm, llamacpp, Ratios.Of(edgelm, llamacpp)));
+                                            engines, Ratios.Of(engines.GetValueOrDefault(EngineNames.EdgeLm), peers)));
             }
         }
 

@@ -52,22 +52,40 @@ internal sealed record EngineResult(
     }
 }
 
-/// <summary>EdgeLm's median over llama.cpp's median, per measure (higher is better for speeds, lower for time and memory).</summary>
-internal sealed record Ratios(double? PromptTokensPerSecond, double? TokensPerSecond, double? TimeToFirstTokenSeconds, double? PeakRssBytes)
+/// <summary>EdgeLm's median over a peer's median, and which peer (llama.cpp variant) that was.</summary>
+internal sealed record PeerRatio(double Value, string Peer);
+
+/// <summary>
+/// EdgeLm against the stronger llama.cpp variant of each measure: the one with the higher median speed, or the lower
+/// median time or memory. Above 1 is better for EdgeLm in speeds, below 1 in time to first token and RSS.
+/// </summary>
+internal sealed record Ratios(PeerRatio? PromptTokensPerSecond, PeerRatio? TokensPerSecond, PeerRatio? TimeToFirstTokenSeconds, PeerRatio? PeakRssBytes)
 {
-    public static Ratios Of(EngineResult? edgelm, EngineResult? llamacpp)
+    public static Ratios Of(EngineResult? edgelm, IReadOnlyDictionary<string, EngineResult> peers)
     {
-        static double? R(Summary? a, Summary? b) => a is null || b is null || b.Median == 0 ? null : a.Median / b.Median;
+        PeerRatio? Best(Func<EngineResult, Summary?> measure, bool higherIsBetter)
+        {
+            if (edgelm is null || measure(edgelm) is not { } ours)
+                return null;
+            var candidates = peers.Where(p => measure(p.Value) is { Median: > 0 }).ToList();
+            if (candidates.Count == 0)
+                return null;
+            var best = higherIsBetter
+                ? candidates.MaxBy(p => measure(p.Value)!.Median)
+                : candidates.MinBy(p => measure(p.Value)!.Median);
+            return new PeerRatio(ours.Median / measure(best.Value)!.Median, best.Key);
+        }
         return new Ratios(
-            R(edgelm?.PromptTokensPerSecond, llamacpp?.PromptTokensPerSecond),
-            R(edgelm?.TokensPerSecond, llamacpp?.TokensPerSecond),
-            R(edgelm?.TimeToFirstTokenSeconds, llamacpp?.TimeToFirstTokenSeconds),
-            R(edgelm?.PeakRssBytes, llamacpp?.PeakRssBytes));
+            Best(e => e.PromptTokensPerSecond, higherIsBetter: true),
+            Best(e => e.TokensPerSecond, higherIsBetter: true),
+            Best(e => e.TimeToFirstTokenSeconds, higherIsBetter: false),
+            Best(e => e.PeakRssBytes, higherIsBetter: false));
     }
 }
 
-/// <summary>Both engines on one model file.</summary>
-internal sealed record ModelResult(string Size, string Shape, string Type, string File, long FileBytes, EngineResult? Edgelm, EngineResult? Llamacpp, Ratios Ratio);
+/// <summary>Every engine on one model file (keyed by engine name), and EdgeLm against the stronger llama.cpp.</summary>
+internal sealed record ModelResult(string Size, string Shape, string Type, string File, long FileBytes,
+                                   IReadOnlyDictionary<string, EngineResult> Engines, Ratios Ratio);
 
 /// <summary>Everything one benchmark run measured, as written to --json.</summary>
 internal sealed record BenchReport(

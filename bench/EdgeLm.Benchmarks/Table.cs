@@ -2,7 +2,10 @@ using System.Text;
 
 namespace EdgeLm.Benchmarks;
 
-/// <summary>The report as Markdown: one row per model file, each cell "median (min-max)", ratios EdgeLm / llama.cpp.</summary>
+/// <summary>
+/// The report as Markdown: per model file, one row per engine with "median (min-max)" cells, then a row of ratios
+/// EdgeLm / the stronger llama.cpp variant of each column.
+/// </summary>
 internal static class Table
 {
     private const double MiB = 1024 * 1024;
@@ -10,41 +13,57 @@ internal static class Table
     public static string Markdown(BenchReport r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"{r.Date}; {r.Cpu} ({r.Machine}); {r.Threads} threads; {r.Repetitions} repetitions per engine after a warm-up in each process.");
+        sb.AppendLine($"{r.Date}; {r.Cpu} ({r.Machine}); {r.Threads} threads; {r.Repetitions} repetitions per engine, each in a fresh process after a warm-up.");
         sb.AppendLine($"Load average (1, 5, 15 min) before: {r.LoadAverageBefore}; after: {r.LoadAverageAfter}.");
         sb.AppendLine($"Command: `{r.Command}`");
         sb.AppendLine();
-        sb.AppendLine($"Each cell: median (min-max). Ratio = EdgeLm / llama.cpp of the medians: above 1 is better for pp and tg, below 1 for time to first token and RSS.");
+        sb.AppendLine("Cells: median (min-max) over the repetitions. Ratio row: EdgeLm's median / the better llama.cpp median of the " +
+                      "column (above 1 is better for EdgeLm in pp and tg, below 1 in time to first token and RSS). " +
+                      "\"others\": cores used by other processes during the measured part of the rounds (median).");
         sb.AppendLine();
-        string pp = $"pp{r.PromptTokens} tok/s", tg = $"tg{r.GeneratedTokens} tok/s", ttft = $"TTFT ({r.TtftPromptTokens} tok) ms";
-        sb.AppendLine($"| model | file MiB | {pp} EdgeLm | llama.cpp | ratio | {tg} EdgeLm | llama.cpp | ratio | {ttft} EdgeLm | llama.cpp | ratio | peak RSS MiB EdgeLm | llama.cpp | ratio | EdgeLm RSS target MiB | others' load, cores (EdgeLm / llama.cpp rounds) |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine($"| model | engine | pp{r.PromptTokens} tok/s | tg{r.GeneratedTokens} tok/s | TTFT ({r.TtftPromptTokens} tok) ms | peak RSS MiB | others |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|");
         foreach (var m in r.Results)
         {
-            // The issue's memory target: file + KV cache + 64 MiB.
-            string budget = m.Edgelm?.KvCacheBytes is { } kv ? $"{(m.FileBytes + kv) / MiB + 64:F0}" : "-";
-            sb.Append($"| {m.Size} {m.Type} | {m.FileBytes / MiB:F0} ");
-            sb.Append($"| {Cell(m.Edgelm?.PromptTokensPerSecond, 1, "F1")} | {Cell(m.Llamacpp?.PromptTokensPerSecond, 1, "F1")} | {Ratio(m.Ratio.PromptTokensPerSecond)} ");
-            sb.Append($"| {Cell(m.Edgelm?.TokensPerSecond, 1, "F1")} | {Cell(m.Llamacpp?.TokensPerSecond, 1, "F1")} | {Ratio(m.Ratio.TokensPerSecond)} ");
-            sb.Append($"| {Cell(m.Edgelm?.TimeToFirstTokenSeconds, 1000, "F0")} | {Cell(m.Llamacpp?.TimeToFirstTokenSeconds, 1000, "F0")} | {Ratio(m.Ratio.TimeToFirstTokenSeconds)} ");
-            sb.Append($"| {Cell(m.Edgelm?.PeakRssBytes, 1 / MiB, "F0")} | {Cell(m.Llamacpp?.PeakRssBytes, 1 / MiB, "F0")} | {Ratio(m.Ratio.PeakRssBytes)} ");
-            sb.AppendLine($"| {budget} | {Cell(m.Edgelm?.OtherCoresDuring, 1, "F2")} / {Cell(m.Llamacpp?.OtherCoresDuring, 1, "F2")} |");
-        }
-        sb.AppendLine();
-        foreach (var m in r.Results)
-        {
-            foreach (var (name, e) in new[] { ("EdgeLm", m.Edgelm), ("llama.cpp", m.Llamacpp) })
+            string model = $"{m.Size} {m.Type} ({m.FileBytes / MiB:F0} MiB)";
+            foreach (var (name, e) in m.Engines)
             {
-                if (e?.Error is { } error)
-                    sb.AppendLine($"- {m.Size} {m.Type}, {name} FAILED: {error}");
+                sb.Append($"| {model} | {EngineNames.Display(name)} ");
+                if (e.Error is not null && e.PromptTokensPerSecond is null)
+                {
+                    sb.AppendLine("| failed | | | | |");
+                    continue;
+                }
+                sb.Append($"| {Cell(e.PromptTokensPerSecond, 1, "F1")} | {Cell(e.TokensPerSecond, 1, "F1")} ");
+                sb.Append($"| {Cell(e.TimeToFirstTokenSeconds, 1000, "F0")} | {Cell(e.PeakRssBytes, 1 / MiB, "F0")} ");
+                sb.AppendLine($"| {(e.OtherCoresDuring is { } o ? o.Median.ToString("F2") : "-")} |");
+            }
+            if (m.Engines.ContainsKey(EngineNames.EdgeLm) && m.Engines.Keys.Any(EngineNames.IsLlamaCpp))
+            {
+                sb.Append($"| {model} | **EdgeLm / llama.cpp** | {Ratio(m.Ratio.PromptTokensPerSecond)} | {Ratio(m.Ratio.TokensPerSecond)} ");
+                sb.AppendLine($"| {Ratio(m.Ratio.TimeToFirstTokenSeconds)} | {Ratio(m.Ratio.PeakRssBytes)} | |");
             }
         }
-        var first = r.Results.FirstOrDefault();
-        if (first?.Edgelm?.Settings is { } es)
-            sb.AppendLine($"- EdgeLm: {es}; .NET process baseline before loading {first.Edgelm.RssBeforeLoadBytes / MiB:F0} MiB RSS.");
-        if (first?.Llamacpp?.Settings is { } ls)
-            sb.AppendLine($"- llama.cpp (LLamaSharp 0.30.0): {ls}; .NET process baseline before loading {first.Llamacpp.RssBeforeLoadBytes / MiB:F0} MiB RSS.");
-        foreach (var shape in r.Results.Select(m => m.Shape).Distinct())
+        sb.AppendLine();
+
+        foreach (var m in r.Results)
+        {
+            foreach (var (name, e) in m.Engines)
+            {
+                if (e.Error is { } error)
+                    sb.AppendLine($"- {m.Size} {m.Type}, {EngineNames.Display(name)} FAILED: {error}");
+            }
+            // The issue's memory target for EdgeLm: file + KV cache + 64 MiB.
+            if (m.Engines.GetValueOrDefault(EngineNames.EdgeLm) is { KvCacheBytes: { } kv, PeakRssBytes: { } rss })
+                sb.AppendLine($"- {m.Size} {m.Type}: EdgeLm peak RSS {rss.Median / MiB:F0} MiB against the target file + KV cache + 64 MiB = {(m.FileBytes + kv) / MiB + 64:F0} MiB.");
+        }
+        foreach (string name in r.Results.SelectMany(m => m.Engines.Keys).Distinct())
+        {
+            var e = r.Results.Select(m => m.Engines.GetValueOrDefault(name)).FirstOrDefault(e => e?.Settings is not null);
+            if (e is not null)
+                sb.AppendLine($"- {EngineNames.Display(name)}: {e.Settings}; the .NET process held {e.RssBeforeLoadBytes / MiB:F0} MiB before loading the model.");
+        }
+        foreach (string shape in r.Results.Select(m => m.Shape).Distinct())
             sb.AppendLine($"- {shape}, vocabulary 32000 (llama SentencePiece), random weights.");
         return sb.ToString();
     }
@@ -52,5 +71,6 @@ internal static class Table
     private static string Cell(Summary? s, double scale, string format) =>
         s is null ? "-" : $"{(s.Median * scale).ToString(format)} ({(s.Min * scale).ToString(format)}-{(s.Max * scale).ToString(format)})";
 
-    private static string Ratio(double? ratio) => ratio is { } x ? $"{x:F2}x" : "-";
+    private static string Ratio(PeerRatio? ratio) =>
+        ratio is null ? "-" : $"**{ratio.Value:F2}x** ({(ratio.Peer == EngineNames.LlamaCppPassive ? "passive" : "default")})";
 }
