@@ -34,6 +34,8 @@ public static class EdgeLmCli
             InspectCommand.Create(console),
             SynthCommand.Create(console),
             BenchCommand.Create(console),
+            QuantizeCommand.Create(console),
+            ImatrixCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
