@@ -161,6 +161,8 @@ internal sealed class GbnfParser
             _pos++;
             return new GbnfGroup(alternatives, line, column);
         }
+        if (c == '<' || (c == '!' && _pos + 1 < _text.Length && _text[_pos + 1] == '<'))
+            throw Error("Token references (<[id]>, <token>, !<...>) are not supported; match the token's text instead");
         if (IsNameChar(c))
         {
             string name = ParseName("a rule name");

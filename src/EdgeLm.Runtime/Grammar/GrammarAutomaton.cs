@@ -7,7 +7,7 @@ namespace EdgeLm.Runtime.Grammar;
 /// positions (as in llama.cpp's grammar stacks); a matcher state is the set of stacks still alive. Here both are
 /// interned: a stack is a node (position, parent stack), shared with every stack that has the same tail, and a state
 /// is the sorted set of its stacks' node ids. Because they are interned, the transition of a state on a byte is
-/// computed once and then read from a 256-entry table: walking many tokens from the same state (the token trie) or
+/// computed once and then read from a 256-entry row: walking many tokens from the same state (the token trie) or
 /// returning to a state seen before (inside a JSON string every character leads back to the same state) costs one
 /// table read per byte.
 /// </summary>
@@ -32,6 +32,8 @@ internal sealed class GrammarAutomaton
     private readonly Dictionary<long, int> _nodeIndex = [];
 
     private readonly List<State> _states = [];
+    private readonly List<int[]?> _rows = [];
+    private readonly List<long> _distances = [];
     private readonly Dictionary<StateKey, int> _stateIndex = [];
 
     // Scratch for one closure.
@@ -64,22 +66,35 @@ internal sealed class GrammarAutomaton
     public bool CanContinue(int state) => !_states[state].FirstBytes.IsEmpty;
 
     /// <summary>Fewest bytes still needed to complete from <paramref name="state"/> (<see cref="GbnfGrammar.Unreachable"/> when dead).</summary>
-    public long Distance(int state) => _states[state].Distance;
+    public long Distance(int state) => _distances[state];
 
     /// <summary>The state after <paramref name="value"/> in <paramref name="state"/> (<see cref="Dead"/> if not allowed).</summary>
     public int Step(int state, byte value)
     {
+        int next = Row(state)[value];
+        return next >= 0 ? next : Compute(state, value);
+    }
+
+    /// <summary>
+    /// The transition row of <paramref name="state"/>: per byte the next state, <see cref="Dead"/> for bytes no ready
+    /// node accepts, -1 where not computed yet (then call <see cref="Step"/>). For tight loops (the trie walk).
+    /// </summary>
+    public int[] Row(int state)
+    {
+        var row = _rows[state];
+        if (row is not null)
+            return row;
+        row = new int[256];
+        var first = _states[state].FirstBytes;
+        for (int b = 0; b < 256; b++)
+            row[b] = first.Contains((byte)b) ? -1 : Dead;
+        _rows[state] = row;
+        return row;
+    }
+
+    private int Compute(int state, byte value)
+    {
         var s = _states[state];
-        if (!s.FirstBytes.Contains(value))
-            return Dead;
-        if (s.Next is null)
-        {
-            s.Next = new int[256];
-            s.Next.AsSpan().Fill(-1);
-        }
-        int next = s.Next[value];
-        if (next >= 0)
-            return next;
         _ready.Clear();
         _visited.Clear();
         _complete = false;
@@ -89,8 +104,8 @@ internal sealed class GrammarAutomaton
             if (_grammar.Terminals[_grammar.Operands[pos]].Contains(value))
                 Expand(pos + 1, _nodeParent[node]);
         }
-        next = InternState(_ready, _complete);
-        s.Next[value] = next;
+        int next = InternState(_ready, _complete);
+        _rows[state]![value] = next;
         return next;
     }
 
@@ -158,20 +173,19 @@ internal sealed class GrammarAutomaton
             distance = Math.Min(distance, _nodeDistance[node]);
         }
         id = _states.Count;
-        _states.Add(new State(nodes, complete, first, distance));
+        _states.Add(new State(nodes, complete, first));
+        _rows.Add(null);
+        _distances.Add(distance);
         _stateIndex[key] = id;
         return id;
     }
 
-    private sealed class State(int[] nodes, bool complete, ByteSet firstBytes, long distance)
+    private sealed class State(int[] nodes, bool complete, ByteSet firstBytes)
     {
         public int[] Nodes { get; } = nodes;
         public bool Complete { get; } = complete;
         /// <summary>The bytes some ready node accepts: any other byte leads to the dead state.</summary>
         public ByteSet FirstBytes { get; } = firstBytes;
-        public long Distance { get; } = distance;
-        /// <summary>Known transitions, -1 where not computed yet.</summary>
-        public int[]? Next { get; set; }
     }
 
     private readonly struct StateKey(int[] nodes, bool complete) : IEquatable<StateKey>

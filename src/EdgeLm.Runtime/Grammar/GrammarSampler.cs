@@ -29,6 +29,7 @@ public sealed class GrammarSampler : ISampler
     private readonly TokenMaskCache _masks;
     private readonly int? _tokenBudget;
     private long[] _distances;
+    private ulong[]? _budgetBits;
     private bool _applied;
 
     /// <summary>Creates the sampler for <paramref name="grammar"/> over <paramref name="vocabulary"/>.</summary>
@@ -66,29 +67,63 @@ public sealed class GrammarSampler : ISampler
     public void Apply(CandidateList candidates)
     {
         _applied = true;
-        int count = candidates.Count;
-        if (count == 0)
+        if (candidates.Count == 0)
             return;
         int state = Matcher.State;
+        long allowedDistance = RemainingTokens is int remaining ? remaining - 1 : long.MaxValue;
+        if (candidates.Count * DirectCheckDivisor > _vocabulary.Count)
+        {
+            var mask = _masks.Get(state);
+            ulong[] bits = mask.Bits;
+            if (mask.MaxNextDistance > allowedDistance)
+            {
+                // The budget binds: one more trie walk keeps only the tokens whose completion still fits.
+                _budgetBits ??= new ulong[mask.Bits.Length];
+                _masks.Within(state, allowedDistance, _budgetBits);
+                bits = _budgetBits;
+            }
+            if (KeepWhere(candidates, bits) > 0)
+                return;
+        }
+        KeepClosest(candidates, state, allowedDistance);
+    }
+
+    // Keeps, in order, the candidates whose bit is set; returns how many (0: nothing changed).
+    private static int KeepWhere(CandidateList candidates, ulong[] bits)
+    {
         var ids = candidates.Ids;
         var logits = candidates.Logits;
-        TokenMask? mask = count * DirectCheckDivisor > _vocabulary.Count ? _masks.Get(state) : null;
-        long allowedDistance = RemainingTokens is int remaining ? remaining - 1 : long.MaxValue;
-        bool checkDistance = mask is null ? RemainingTokens is not null : mask.MaxNextDistance > allowedDistance;
+        int kept = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int id = ids[i];
+            if ((uint)id >= (uint)(bits.Length * 64) || ((bits[id >> 6] >> (id & 63)) & 1) == 0)
+                continue;
+            ids[kept] = id;
+            logits[kept] = logits[i];
+            kept++;
+        }
+        if (kept > 0)
+            candidates.Truncate(kept);
+        return kept;
+    }
 
-        // Pass 1: each candidate's completion distance after it (-1 when the grammar refuses it; 0 when the
-        // distance does not matter). Pass 2: keep, in order, the allowed ones within budget, or failing any, the
-        // ones that come closest to completion.
+    // Token by token (short lists, or when no candidate fits the budget): keeps, in order, the allowed candidates
+    // whose completion fits the budget, or failing any, those that come closest to completion.
+    private void KeepClosest(CandidateList candidates, int state, long allowedDistance)
+    {
+        int count = candidates.Count;
+        var ids = candidates.Ids;
+        var logits = candidates.Logits;
         if (_distances.Length < count)
             _distances = new long[count];
         var distances = _distances.AsSpan(0, count);
         long closest = long.MaxValue;
         for (int i = 0; i < count; i++)
         {
-            long distance = Distance(ids[i], state, mask, checkDistance);
-            distances[i] = distance;
-            if (distance >= 0)
-                closest = Math.Min(closest, distance);
+            distances[i] = Distance(ids[i], state);
+            if (distances[i] >= 0)
+                closest = Math.Min(closest, distances[i]);
         }
         long limit = Math.Max(allowedDistance, closest);
         int kept = 0;
@@ -105,22 +140,17 @@ public sealed class GrammarSampler : ISampler
         candidates.Truncate(kept);
     }
 
-    private long Distance(int id, int state, TokenMask? mask, bool checkDistance)
+    // The shortest completion after token id in state, in bytes; -1 when the grammar does not allow the token.
+    private long Distance(int id, int state)
     {
         var automaton = Matcher.Automaton;
         if (_vocabulary.IsEndOfGeneration(id))
             return automaton.IsComplete(state) ? 0 : -1;
-        if (mask is not null && !mask.Contains(id))
-            return -1;
-        if (mask is not null && !checkDistance)
-            return 0;
         var bytes = _vocabulary.Bytes(id);
         if (bytes.IsEmpty)
             return -1;
         int next = automaton.Walk(state, bytes);
-        if (next == GrammarAutomaton.Dead)
-            return -1;
-        return checkDistance ? automaton.Distance(next) : 0;
+        return next == GrammarAutomaton.Dead ? -1 : automaton.Distance(next);
     }
 
     /// <inheritdoc />

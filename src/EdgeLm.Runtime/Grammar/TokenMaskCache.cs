@@ -37,30 +37,56 @@ internal sealed class TokenMaskCache(GrammarAutomaton automaton, GrammarVocabula
     {
         Computed++;
         var bits = new ulong[(vocabulary.Count + 63) / 64];
+        long maxNextDistance = Walk(state, long.MaxValue, bits);
+        return new TokenMask(bits, maxNextDistance);
+    }
+
+    /// <summary>
+    /// Sets in <paramref name="bits"/> (cleared first) the tokens allowed in <paramref name="state"/> after which the
+    /// shortest completion is at most <paramref name="maxDistance"/> bytes; not cached (the budget changes every token).
+    /// </summary>
+    public void Within(int state, long maxDistance, ulong[] bits)
+    {
+        System.Array.Clear(bits);
+        Walk(state, maxDistance, bits);
+    }
+
+    // One preorder pass over the trie: a node's state is its parent's state stepped by the node's byte; a dead state
+    // skips the whole subtree. Returns the largest completion distance among the tokens set.
+    private long Walk(int state, long maxDistance, ulong[] bits)
+    {
         long maxNextDistance = 0;
         var depth = vocabulary.Depth;
         var edge = vocabulary.EdgeByte;
         var subtreeEnd = vocabulary.SubtreeEnd;
         var tokenStart = vocabulary.TokenStart;
         var tokenIds = vocabulary.TokenIds;
-        _stateAtDepth[0] = state;
+        var stateAt = _stateAtDepth;
+        stateAt[0] = state;
         int nodes = vocabulary.NodeCount;
         for (int i = 1; i < nodes;)
         {
             int d = depth[i];
-            int next = automaton.Step(_stateAtDepth[d - 1], edge[i]);
+            int parent = stateAt[d - 1];
+            int next = automaton.Row(parent)[edge[i]];
+            if (next < 0)
+                next = automaton.Step(parent, edge[i]);
             if (next == GrammarAutomaton.Dead)
             {
                 i = subtreeEnd[i];
                 continue;
             }
-            _stateAtDepth[d] = next;
+            stateAt[d] = next;
             int end = tokenStart[i + 1];
             if (tokenStart[i] < end)
             {
-                maxNextDistance = Math.Max(maxNextDistance, automaton.Distance(next));
-                for (int k = tokenStart[i]; k < end; k++)
-                    bits[tokenIds[k] >> 6] |= 1UL << (tokenIds[k] & 63);
+                long distance = automaton.Distance(next);
+                if (distance <= maxDistance)
+                {
+                    maxNextDistance = Math.Max(maxNextDistance, distance);
+                    for (int k = tokenStart[i]; k < end; k++)
+                        bits[tokenIds[k] >> 6] |= 1UL << (tokenIds[k] & 63);
+                }
             }
             i++;
         }
@@ -69,7 +95,7 @@ internal sealed class TokenMaskCache(GrammarAutomaton automaton, GrammarVocabula
             foreach (int id in vocabulary.EndOfGenerationIds)
                 bits[id >> 6] |= 1UL << (id & 63);
         }
-        return new TokenMask(bits, maxNextDistance);
+        return maxNextDistance;
     }
 }
 

@@ -25,6 +25,27 @@ public class GbnfParserTests
     }
 
     [Fact]
+    public void ACommentedMultiLineGrammar()
+    {
+        var g = G.Parse("""
+            # moves of a tiny board game, one per line
+            root ::= (
+                # the first move is numbered 1
+                "1. " move "\n"
+
+                # then one or more numbered moves
+                ([1-9] [0-9]? ". " move "\n")+
+            )
+            move ::= (piece | "O-O") [+#]?   # check or mate signs
+            piece ::= [KQRBN]? [a-h] [1-8]
+            """);
+        Assert.True(g.Matches("1. e4\n2. Nf3+\n10. O-O#\n"));
+        Assert.False(g.Matches("1. e4\n"));
+        Assert.False(g.Matches("1. e9\n2. e4\n"));
+        Assert.False(g.Matches("1. e4\n100. e5\n"));
+    }
+
+    [Fact]
     public void ARuleEndsAtTheNextRuleDefinition()
     {
         var g = G.Parse("root ::= a b\na ::= \"x\"\nb ::= \"y\"");
@@ -61,6 +82,8 @@ public class GbnfParserTests
     [InlineData("root ::= [z-a]", 1, 14, "reversed")]
     [InlineData("root ::= \"\\U00110000\"", 1, 13, "beyond U+10FFFF")]
     [InlineData("root ::= \"\\uD800\"", 1, 17, "surrogate")]
+    [InlineData("root ::= <[1000]> \"a\"", 1, 10, "Token references")]
+    [InlineData("root ::= !<think>", 1, 10, "Token references")]
     public void SyntaxErrorsNameTheProblemAndItsPosition(string gbnf, int line, int column, string message)
     {
         var e = Refused(gbnf);
