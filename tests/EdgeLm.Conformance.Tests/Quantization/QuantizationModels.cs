@@ -36,12 +36,12 @@ public sealed class QuantizationModels : IDisposable
                 "llama8" => new SynthesisOptions
                 {
                     Architecture = "llama", EmbeddingLength = 256, BlockCount = 8, HeadCount = 8, KeyValueHeadCount = 2,
-                    FeedForwardLength = 512, StandardDeviation = 0.1f, Seed = 11, ContextLength = 512, Type = GgmlType.F16,
+                    FeedForwardLength = 256, StandardDeviation = 0.1f, Seed = 11, ContextLength = 512, Type = GgmlType.F16,
                 },
                 "qwen4" => new SynthesisOptions
                 {
                     Architecture = "qwen2", EmbeddingLength = 256, BlockCount = 4, HeadCount = 4, KeyValueHeadCount = 4,
-                    FeedForwardLength = 512, StandardDeviation = 0.1f, Seed = 12, ContextLength = 512, TiedEmbeddings = true,
+                    FeedForwardLength = 256, StandardDeviation = 0.1f, Seed = 12, ContextLength = 512, TiedEmbeddings = true,
                 },
                 _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown test model."),
             };
