@@ -33,6 +33,7 @@ public static class EdgeLmCli
             PerplexityCommand.Create(console),
             InspectCommand.Create(console),
             SynthCommand.Create(console),
+            BenchCommand.Create(console),
             QuantizeCommand.Create(console),
             ImatrixCommand.Create(console),
         };
