@@ -33,6 +33,7 @@ public static class EdgeLmCli
             PerplexityCommand.Create(console),
             InspectCommand.Create(console),
             SynthCommand.Create(console),
+            ServeCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
