@@ -33,6 +33,7 @@ public static class EdgeLmCli
             PerplexityCommand.Create(console),
             InspectCommand.Create(console),
             SynthCommand.Create(console),
+            BenchCommand.Create(console),
             ServeCommand.Create(console),
         };
         var parsed = root.Parse(args);
