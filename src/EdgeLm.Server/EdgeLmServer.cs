@@ -102,8 +102,9 @@ public static class EdgeLmServer
             p.VocabularySize, runner.Sessions.Size, runner.ContextLength, runner.Sessions.QueueLimit);
         if (runner.UsesDefaultChatTemplate)
             log.LogWarning("{Model} has no chat template (tokenizer.chat_template); using EdgeLm's default ChatML template", runner.ModelId);
-        log.LogInformation("Tool calls are parsed as {Format}; output constraints are {Constraints}", runner.Formatter.ToolCallFormat,
-            runner.Options.Constraints is null ? "not enforced (no constraint engine)" : "enforced by the grammar engine");
+        log.LogInformation("Tool calls are parsed as {Format} ({Tools}); JSON response formats and required tool calls are enforced by {Engine}",
+            runner.Formatter.ToolCallFormat, runner.Formatter.TemplateWritesTools ? "the template writes the tools" : "tools described in a system message",
+            runner.Constraints.GetType().Name);
         return app;
     }
 
@@ -136,7 +137,7 @@ public static class EdgeLmServer
         ["sessions_busy"] = state.Runner.Sessions.Busy,
         ["queue_length"] = state.Runner.Sessions.Waiting,
         ["chat_template"] = state.Runner.UsesDefaultChatTemplate ? "default (ChatML)" : "model",
-        ["constrained_output"] = state.Runner.Options.Constraints is not null,
+        ["tool_call_format"] = state.Runner.Formatter.ToolCallFormat.ToString(),
     };
 
     private static string EndpointLabel(PathString path)

@@ -34,6 +34,7 @@ public sealed partial class ModelRunner : IDisposable
         var template = options.ChatTemplate ?? (stored is null ? ChatTemplate.Default : ChatTemplate.Parse(stored));
         var special = new ChatTemplateContext().UseSpecialTokensOf(model.File);
         Formatter = new ChatPromptFormatter(template, special.BosToken, special.EosToken);
+        Constraints = options.Constraints ?? new GrammarConstraintProvider(model);
         Sessions = new SessionPool(model, new SessionOptions { ContextLength = options.ContextLength, Threads = options.Threads },
             options.Sessions, options.QueueLimit);
     }
@@ -64,6 +65,9 @@ public sealed partial class ModelRunner : IDisposable
 
     /// <summary>True when the model has no chat template and EdgeLm's default (ChatML) is used.</summary>
     public bool UsesDefaultChatTemplate { get; }
+
+    /// <summary>Enforces JSON response formats and required tool calls.</summary>
+    public IOutputConstraintProvider Constraints { get; }
 
     /// <summary>Renders conversations into prompts.</summary>
     public ChatPromptFormatter Formatter { get; }
@@ -101,12 +105,14 @@ public sealed partial class ModelRunner : IDisposable
         int[] tokens = EncodeChatPrompt(prompt);
         var tools = ChatPromptFormatter.OfferedTools(options);
         OutputConstraint? constraint = null;
+        string constraintParameter = "response_format";
         if (tools.Count > 0 && options!.ToolMode is RequiredChatToolMode required)
         {
             var chosen = required.RequiredFunctionName is null ? tools : [.. tools.Where(t => t.Name == required.RequiredFunctionName)];
             if (chosen.Count == 0)
                 throw new InvalidChatRequestException($"The required tool '{required.RequiredFunctionName}' is not among the tools offered.", "tool_choice");
             constraint = OutputConstraint.ForToolCall(chosen, Formatter.ToolCallFormat);
+            constraintParameter = "tools";
         }
         else if (tools.Count == 0 && options?.ResponseFormat is ChatResponseFormatJson json)
         {
@@ -114,7 +120,7 @@ public sealed partial class ModelRunner : IDisposable
         }
         // End-of-turn markers stop free text; under a constraint the grammar decides where the output ends.
         var stops = constraint is null ? Formatter.EndOfTurnTexts : [];
-        return Plan(tokens, options, stops, constraint, tools.Count > 0 ? Formatter.ToolCallFormat : null);
+        return Plan(tokens, options, stops, constraint, constraintParameter, tools.Count > 0 ? Formatter.ToolCallFormat : null);
     }
 
     /// <summary>
@@ -130,7 +136,7 @@ public sealed partial class ModelRunner : IDisposable
         if (tokens.Length == 0)
             throw new InvalidChatRequestException("The prompt is empty and the model adds no BOS token, so there is nothing to start from.", "prompt");
         var constraint = options?.ResponseFormat is ChatResponseFormatJson json ? new OutputConstraint { Schema = json.Schema } : null;
-        return Plan(tokens, options, [], constraint, toolCallFormat: null);
+        return Plan(tokens, options, [], constraint, "response_format", toolCallFormat: null);
     }
 
     /// <summary>
@@ -148,7 +154,7 @@ public sealed partial class ModelRunner : IDisposable
     }
 
     private GenerationPlan Plan(int[] tokens, ChatOptions? options, IReadOnlyList<string> extraStops, OutputConstraint? constraint,
-        ToolCallFormat? toolCallFormat)
+        string constraintParameter, ToolCallFormat? toolCallFormat)
     {
         int context = ContextLength;
         if (tokens.Length + 1 > context)
@@ -179,10 +185,19 @@ public sealed partial class ModelRunner : IDisposable
         stops.AddRange(extraStops.Where(s => !stops.Contains(s)));
 
         Func<ISampler>? makeConstraint = null;
-        if (constraint is not null && Options.Constraints is { } provider)
+        if (constraint is not null)
         {
             // Build one now: an invalid schema is refused before the request waits for a session.
-            var first = provider.CreateSampler(constraint, maxTokens);
+            var provider = Constraints;
+            ISampler first;
+            try
+            {
+                first = provider.CreateSampler(constraint, maxTokens);
+            }
+            catch (InvalidChatRequestException e) when (e.Parameter is null)
+            {
+                throw new InvalidChatRequestException(e.Message, constraintParameter, e.InnerException);
+            }
             var handedOut = 0;
             makeConstraint = () => Interlocked.Exchange(ref handedOut, 1) == 0 ? first : provider.CreateSampler(constraint, maxTokens);
         }
@@ -276,7 +291,7 @@ public sealed class GenerationPlan
     /// <summary>The shape the output was asked to take, or null.</summary>
     public OutputConstraint? Constraint { get; }
 
-    /// <summary>True when <see cref="Constraint"/> is enforced by a sampler (false without a constraint provider).</summary>
+    /// <summary>True when the output runs under <see cref="Constraint"/>.</summary>
     public bool IsConstrained => _makeConstraint is not null;
 
     internal IReadOnlyList<ISampler> CreateConstraints() => _makeConstraint is null ? [] : [_makeConstraint()];

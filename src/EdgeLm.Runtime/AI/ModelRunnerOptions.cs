@@ -23,7 +23,8 @@ public sealed record ModelRunnerOptions
     /// <summary>A chat template to use instead of the model's own.</summary>
     public ChatTemplate? ChatTemplate { get; init; }
 
-    /// <summary>Enforces JSON response formats and required tool calls; null leaves them unenforced.</summary>
+    /// <summary>Enforces JSON response formats and required tool calls; null uses EdgeLm's grammar engine
+    /// (<see cref="GrammarConstraintProvider"/>).</summary>
     public IOutputConstraintProvider? Constraints { get; init; }
 
     /// <summary>Most tokens generated when a request sets no limit; null allows the rest of the context.</summary>

@@ -134,33 +134,7 @@ public class EdgeLmChatClientTests(Stories260KFixture fixture) : IClassFixture<S
     }
 
     [Fact]
-    public async Task Required_tool_calls_go_through_the_constraint_and_function_invocation()
-    {
-        var provider = new ForcedTextProvider(fixture.Model.Tokenizer,
-            c => c.Prefix + "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}" + c.Suffix);
-        using var inner = Client(new ModelRunnerOptions { Threads = 1, Constraints = provider });
-        var cities = new List<string>();
-        var tool = AIFunctionFactory.Create((string city) => { cities.Add(city); return "sunny"; }, "get_weather", "Weather in a city");
-        using var client = inner.AsBuilder().UseFunctionInvocation().Build();
-
-        var response = await client.GetResponseAsync([new(ChatRole.User, "Weather in Paris?")],
-            new ChatOptions { Tools = [tool], ToolMode = ChatToolMode.RequireAny, Temperature = 0, MaxOutputTokens = 100 });
-
-        Assert.Equal(["Paris"], cities);
-        var constraint = Assert.Single(provider.Requests);
-        Assert.Equal("<tool_call>\n", constraint.Prefix);
-        // call, result, then the model's answer after seeing the result.
-        var call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
-        Assert.Equal("get_weather", call.Name);
-        Assert.StartsWith("call_", call.CallId);
-        var result = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>());
-        Assert.Equal(call.CallId, result.CallId);
-        Assert.Equal(ChatRole.Assistant, response.Messages[^1].Role);
-        Assert.NotEmpty(response.Messages[^1].Text);
-    }
-
-    [Fact]
-    public async Task Streamed_tool_calls_arrive_as_function_call_content()
+    public async Task Streamed_tool_calls_from_a_plugged_in_constraint_arrive_as_function_call_content()
     {
         var provider = new ForcedTextProvider(fixture.Model.Tokenizer,
             c => c.Prefix + "{\"name\": \"lamp\", \"arguments\": {\"on\": true}}" + c.Suffix);
