@@ -57,7 +57,8 @@ public static class EdgeLmServer
             {
                 // The client went away; the generation was cancelled and its session freed.
                 log.LogInformation("{Method} {Path}: client disconnected", http.Request.Method, http.Request.Path);
-                http.Response.StatusCode = 499;
+                if (!http.Response.HasStarted)
+                    http.Response.StatusCode = 499;
             }
             catch (Exception e)
             {

@@ -14,7 +14,7 @@ public sealed class GenerationRun : IAsyncDisposable
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _cancel;
 
-    internal GenerationRun(SessionLease lease, int[] prompt, GenerationOptions options, Action<GenerationResult> completed,
+    internal GenerationRun(SessionLease lease, int[] prompt, GenerationOptions options, RunnerStatistics statistics,
         CancellationToken cancellationToken)
     {
         PromptTokenCount = prompt.Length;
@@ -25,8 +25,13 @@ public sealed class GenerationRun : IAsyncDisposable
             try
             {
                 var result = Generator.Generate(lease.Session, prompt, options, t => _tokens.Writer.TryWrite(t), token);
-                completed(result);
+                statistics.RecordGeneration(result);
                 return result;
+            }
+            catch (OperationCanceledException)
+            {
+                statistics.RecordCancelled();
+                throw;
             }
             finally
             {

@@ -150,7 +150,7 @@ public sealed partial class ModelRunner : IDisposable
         var lease = await Sessions.AcquireAsync(cancellationToken).ConfigureAwait(false);
         // A plan's constraint samplers are stateful: each start gets fresh ones.
         var options = plan.Options with { Constraints = plan.CreateConstraints() };
-        return new GenerationRun(lease, plan.PromptTokens, options, Statistics.RecordGeneration, cancellationToken);
+        return new GenerationRun(lease, plan.PromptTokens, options, Statistics, cancellationToken);
     }
 
     private GenerationPlan Plan(int[] tokens, ChatOptions? options, IReadOnlyList<string> extraStops, OutputConstraint? constraint,

@@ -11,6 +11,7 @@ public sealed class RunnerStatistics
     private long _embeddings;
     private long _embeddedTokens;
     private long _lastTokensPerSecondBits;
+    private long _cancelled;
 
     /// <summary>Generations that ran to their end (not cancelled, not failed).</summary>
     public long Generations => Interlocked.Read(ref _generations);
@@ -26,6 +27,9 @@ public sealed class RunnerStatistics
 
     /// <summary>Time spent generating.</summary>
     public TimeSpan GenerationTime => TimeSpan.FromTicks(Interlocked.Read(ref _generationTicks));
+
+    /// <summary>Generations stopped by cancellation (a client that went away, a disposed stream).</summary>
+    public long Cancelled => Interlocked.Read(ref _cancelled);
 
     /// <summary>Texts embedded.</summary>
     public long Embeddings => Interlocked.Read(ref _embeddings);
@@ -46,6 +50,8 @@ public sealed class RunnerStatistics
         if (result.Tokens.Length > 0)
             Interlocked.Exchange(ref _lastTokensPerSecondBits, BitConverter.DoubleToInt64Bits(result.TokensPerSecond));
     }
+
+    internal void RecordCancelled() => Interlocked.Increment(ref _cancelled);
 
     internal void RecordEmbedding(int tokens)
     {
