@@ -36,6 +36,7 @@ public static class EdgeLmCli
             BenchCommand.Create(console),
             QuantizeCommand.Create(console),
             ImatrixCommand.Create(console),
+            KldCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
