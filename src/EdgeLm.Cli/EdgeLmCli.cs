@@ -37,6 +37,7 @@ public static class EdgeLmCli
             QuantizeCommand.Create(console),
             ImatrixCommand.Create(console),
             KldCommand.Create(console),
+            ServeCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -30,8 +30,9 @@ public class DotTests
     /// reference adds one term per block in order, the x86 tile kernels keep eight lanes per output and add them at
     /// the end, the float formats sum in float vectors instead of double. Each float sum of at most nb + 8 terms is
     /// off by at most (nb + 8) units of 2^-24 of the sum of the terms' magnitudes, which is at most
-    /// M = sum_i (|w_i| + 2 |m_b(i)|) |a_i| (dequantized weights and activations; m the block offset of Q4_1/Q5_1,
-    /// whose code and offset parts are summed apart). The limit is twice that bound. The portable kernels reproduce
+    /// M = sum_i (|w_i| + 2 |o_i|) |a_i| (dequantized weights and activations; o_i the offset part of the weight for
+    /// the formats whose code and offset parts are summed apart, see <see cref="OffsetParts"/>). The limit is twice
+    /// that bound. The portable kernels reproduce
     /// the reference's float steps and must equal it bit for bit.
     /// </summary>
     [Theory]
@@ -59,21 +60,41 @@ public class DotTests
         }
     }
 
-    /// <summary>M = sum_i (|w_i| + 2 |m_b(i)|) |a_i| over dequantized weights and activations (see above).</summary>
+    /// <summary>M = sum_i (|w_i| + 2 |o_i|) |a_i| over dequantized weights and activations (see above).</summary>
     internal static double TermMagnitude(GgmlType type, byte[] w, byte[] a, int n)
     {
         var wf = TestData.Dequantized(type, w, n);
         var af = TestData.Dequantized(VecDot.ActivationType(type), a, n);
-        int blockBytes = GgmlTypeInfo.BlockBytes(type);
+        var offsets = OffsetParts(type, w, n);
         double m = 0;
         for (int i = 0; i < n; i++)
-        {
-            double offset = 0;
-            if (type is GgmlType.Q4_1 or GgmlType.Q5_1)
-                offset = Math.Abs(HalfConvert.ToSingle(BitConverter.ToUInt16(w, i / 32 * blockBytes + 2)));
-            m += (Math.Abs(wf[i]) + 2 * offset) * Math.Abs(af[i]);
-        }
+            m += (Math.Abs(wf[i]) + 2 * Math.Abs(offsets[i])) * Math.Abs(af[i]);
         return m;
+    }
+
+    /// <summary>
+    /// The part of each weight the kernels sum apart from the codes (the block offset of Q4_1/Q5_1, the sub-block
+    /// min of Q2_K/Q4_K/Q5_K; zero for the symmetric formats, whose biases come off in integers): the row
+    /// dequantized with every code byte cleared.
+    /// </summary>
+    private static float[] OffsetParts(GgmlType type, byte[] w, int n)
+    {
+        (int from, int to) codes = type switch
+        {
+            GgmlType.Q4_1 => (4, 20),
+            GgmlType.Q5_1 => (4, 24),
+            GgmlType.Q2_K => (16, 80),
+            GgmlType.Q4_K => (16, 144),
+            GgmlType.Q5_K => (16, 176),
+            _ => (0, 0),
+        };
+        if (codes.to == 0)
+            return new float[n];
+        var cleared = (byte[])w.Clone();
+        int blockBytes = GgmlTypeInfo.BlockBytes(type);
+        for (int b = 0; b < cleared.Length / blockBytes; b++)
+            cleared.AsSpan(b * blockBytes + codes.from, codes.to - codes.from).Clear();
+        return TestData.Dequantized(type, cleared, n);
     }
 
     /// <summary>

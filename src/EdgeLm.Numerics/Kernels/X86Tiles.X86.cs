@@ -27,6 +27,8 @@ internal static unsafe partial class X86Tiles
         GgmlType.Q5_0 => LegacySet<Q5_0Weights>(),
         GgmlType.Q5_1 => LegacySet<Q5_1Weights>(),
         GgmlType.Q8_0 => LegacySet<Q8_0Weights>(),
+        GgmlType.Q4_K => Q4KSet(),
+        GgmlType.Q6_K => Q6KSet(),
         _ => null,
     };
 
