@@ -39,6 +39,7 @@ public static class EdgeLmCli
             BenchCommand.Create(console),
             QuantizeCommand.Create(console),
             ImatrixCommand.Create(console),
+            KldCommand.Create(console),
             ServeCommand.Create(console),
             ChatCommand.Create(console),
         };
