@@ -21,10 +21,13 @@ public static class EdgeLmCli
     /// <summary>Exit code of a bad command line.</summary>
     public const int BadUsage = 2;
 
-    /// <summary>Parses <paramref name="args"/> and runs the verb, writing to <paramref name="output"/> and <paramref name="error"/>.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the verb, writing to <paramref name="output"/> and <paramref name="error"/>
+    /// and reading <paramref name="input"/> (interactive verbs only).
+    /// </summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader? input = null)
     {
-        var console = new CliConsole(output, error);
+        var console = new CliConsole(output, error, input);
         var root = new RootCommand("EdgeLm: run GGUF language models on this CPU, offline.")
         {
             RunCommand.Create(console),
@@ -33,6 +36,11 @@ public static class EdgeLmCli
             PerplexityCommand.Create(console),
             InspectCommand.Create(console),
             SynthCommand.Create(console),
+            BenchCommand.Create(console),
+            QuantizeCommand.Create(console),
+            ImatrixCommand.Create(console),
+            ServeCommand.Create(console),
+            ChatCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -8,8 +8,9 @@ namespace EdgeLm.Numerics.Tests;
 
 /// <summary>
 /// Runs the SIMD-sensitive tests (Category=Simd) again in child processes with hardware intrinsics switched off,
-/// and with AVX2 switched off, so the scalar and 128-bit paths are exercised on a machine that would otherwise only
-/// take the 256-bit one. The children see <see cref="ChildVariable"/> and skip this runner (no recursion).
+/// with AVX2 switched off (portable 128-bit kernels), with AVX-VNNI switched off (x86 tile kernels on vpmaddubsw)
+/// and with AVX-512 switched off (x86 tile kernels on AVX2 encodings only), so every path runs on a machine that
+/// would otherwise take only the widest one. The children see <see cref="ChildVariable"/> and skip this runner (no recursion).
 /// </summary>
 public class SimdFallbackTests
 {
@@ -32,6 +33,17 @@ public class SimdFallbackTests
         {
             Assert.False(Vector256.IsHardwareAccelerated);
             Assert.Equal(Vector128.IsHardwareAccelerated ? 128 : 0, VecDot.SimdWidth);
+            Assert.False(X86Tiles.IsSupported);
+        }
+        else if (mode == "novnni")
+        {
+            Assert.False(System.Runtime.Intrinsics.X86.AvxVnni.IsSupported);
+            Assert.Equal(X86Tiles.IsSupported ? "x86-avx2" : VecDot.Backend, VecDot.Backend);
+        }
+        else if (mode == "noavx512")
+        {
+            Assert.False(System.Runtime.Intrinsics.X86.Avx512F.IsSupported);
+            Assert.False(Vector512.IsHardwareAccelerated);
         }
         else
         {
@@ -43,12 +55,18 @@ public class SimdFallbackTests
     [Theory]
     [InlineData("nohw", "DOTNET_EnableHWIntrinsic")]
     [InlineData("noavx2", "DOTNET_EnableAVX2")]
+    [InlineData("novnni", "DOTNET_EnableAVXVNNI")]
+    [InlineData("noavx512", "DOTNET_EnableAVX512")]
     public async Task SimdTestsPassWithIntrinsicsDisabled(string mode, string switchVariable)
     {
         if (InChild)
             return; // a child runs only Category=Simd, but guard anyway against running itself
-        if (mode == "noavx2" && RuntimeInformation.ProcessArchitecture != Architecture.X64)
-            return; // AVX2 exists only on x64: nothing to switch off elsewhere
+        if (mode != "nohw" && RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            return; // these instruction sets exist only on x64: nothing to switch off elsewhere
+        if (mode == "novnni" && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            return; // the CPU has no VNNI: the normal run already takes the path without it
+        if (mode == "noavx512" && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+            return; // likewise without AVX-512
 
         string dll = typeof(SimdFallbackTests).Assembly.Location;
         var start = new ProcessStartInfo("dotnet")
@@ -62,6 +80,8 @@ public class SimdFallbackTests
             start.ArgumentList.Add(arg);
         start.Environment[ChildVariable] = mode;
         start.Environment[switchVariable] = "0";
+        if (mode == "noavx512")
+            start.Environment["DOTNET_EnableAVX512F"] = "0"; // the name runtimes before .NET 10 read
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
 

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using EdgeLm.Runtime;
-using EdgeLm.Runtime.Generation;
 
 namespace EdgeLm.Cli.Commands;
 
@@ -9,26 +7,17 @@ internal static class LogitsCommand
 {
     public static Command Create(CliConsole console)
     {
-        var model = CommonOptions.Model();
-        var threads = CommonOptions.Threads();
+        var modelOptions = new ModelSessionOptions();
         var json = CommonOptions.Json();
-        var context = CommonOptions.Context();
-        var prompt = new Option<string>("--prompt", "-p") { Description = "prompt text; empty means BOS alone", DefaultValueFactory = _ => "" };
         var all = new Option<bool>("--all") { Description = "logits at every position, not only the last" };
         var top = new Option<int>("--top") { Description = "in text output, how many most likely tokens to list per position", DefaultValueFactory = _ => 10 };
 
-        var command = new Command("logits", "Print the logits after evaluating a prompt.") { model, threads, json, context, prompt, all, top };
+        var command = new Command("logits", "Print the logits after evaluating a prompt.") { json, all, top };
+        modelOptions.AddTo(command);
         command.SetAction(parse =>
         {
-            using var lm = LanguageModel.Load(CommonOptions.ResolveModel(parse.GetValue(model)));
-            int[] tokens = lm.Tokenizer.Encode(parse.GetValue(prompt) ?? "", addSpecial: true, parseSpecial: true);
-            if (tokens.Length == 0)
-                throw new UsageException("the prompt is empty and the model adds no BOS token.");
-            var session = lm.CreateSession(new SessionOptions
-            {
-                Threads = CommonOptions.CheckThreads(parse.GetValue(threads)),
-                ContextLength = CommonOptions.CheckContext(parse.GetValue(context)),
-            });
+            using var opened = modelOptions.Open(parse);
+            var (lm, session, tokens) = (opened.Model, opened.Session, opened.PromptTokens);
             int V = lm.HyperParameters.VocabularySize;
             float[][] rows;
             if (parse.GetValue(all))

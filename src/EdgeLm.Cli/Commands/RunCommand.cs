@@ -1,5 +1,4 @@
 using System.CommandLine;
-using EdgeLm.Runtime;
 using EdgeLm.Runtime.Generation;
 using EdgeLm.Runtime.Sampling;
 
@@ -10,11 +9,8 @@ internal static class RunCommand
 {
     public static Command Create(CliConsole console)
     {
-        var model = CommonOptions.Model();
-        var threads = CommonOptions.Threads();
+        var modelOptions = new ModelSessionOptions();
         var json = CommonOptions.Json();
-        var context = CommonOptions.Context();
-        var prompt = new Option<string>("--prompt", "-p") { Description = "prompt text; empty means BOS alone", DefaultValueFactory = _ => "" };
         var count = new Option<int>("--n-predict", "-n") { Description = "tokens to generate", DefaultValueFactory = _ => 128 };
         var temperature = new Option<float>("--temp") { Description = "temperature; 0 is greedy", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "keep the k most likely tokens (0: all)", DefaultValueFactory = _ => 40 };
@@ -26,8 +22,9 @@ internal static class RunCommand
 
         var command = new Command("run", "Generate text after a prompt.")
         {
-            model, threads, json, context, prompt, count, temperature, topK, topP, minP, repeatPenalty, seed, stop,
+            json, count, temperature, topK, topP, minP, repeatPenalty, seed, stop,
         };
+        modelOptions.AddTo(command);
         command.SetAction(parse =>
         {
             int n = parse.GetValue(count);
@@ -52,16 +49,9 @@ internal static class RunCommand
             }
             var options = new GenerationOptions { MaxTokens = n, Sampling = sampling, StopSequences = parse.GetValue(stop) ?? [] };
 
-            using var lm = LanguageModel.Load(CommonOptions.ResolveModel(parse.GetValue(model)));
-            var session = lm.CreateSession(new SessionOptions
-            {
-                Threads = CommonOptions.CheckThreads(parse.GetValue(threads)),
-                ContextLength = CommonOptions.CheckContext(parse.GetValue(context)),
-            });
-            string text = parse.GetValue(prompt) ?? "";
-            int[] promptTokens = lm.Tokenizer.Encode(text, addSpecial: true, parseSpecial: true);
-            if (promptTokens.Length == 0)
-                throw new UsageException("the prompt is empty and the model adds no BOS token, so there is nothing to start from.");
+            using var opened = modelOptions.Open(parse);
+            var (lm, session, promptTokens) = (opened.Model, opened.Session, opened.PromptTokens);
+            string text = parse.GetValue(modelOptions.Prompt) ?? "";
 
             bool asJson = parse.GetValue(json);
             if (!asJson)

@@ -32,6 +32,10 @@ public sealed unsafe class MatMul : IDisposable
     private float* _y;
     private int _tokens;
     private delegate*<byte*, byte*, int, float> _kernel;
+    private TileKernels? _tiles;
+    private int _chunkRows;
+    private int _chunks;
+    private int _nextChunk;
 
     /// <summary>Creates a multiplier that splits work across <paramref name="threads"/> threads (the caller's included).</summary>
     public MatMul(int threads)
@@ -39,7 +43,10 @@ public sealed unsafe class MatMul : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _pool = new WorkerPool(threads);
         _runPart = RunPart;
+        _runTilePart = RunTilePart;
     }
+
+    private readonly Action<int> _runTilePart;
 
     /// <summary>Number of threads a large multiplication is split across.</summary>
     public int Threads => _pool.Parallelism;
@@ -57,6 +64,13 @@ public sealed unsafe class MatMul : IDisposable
             throw new ArgumentException($"X must hold {tokens} x {w.Columns} values, got {x.Length}.", nameof(x));
         if (y.Length != (long)tokens * w.Rows)
             throw new ArgumentException($"Y must hold {tokens} x {w.Rows} values, got {y.Length}.", nameof(y));
+
+        var tiles = TileKernels.For(w.Type);
+        if (tiles is not null)
+        {
+            TileMultiply(tiles, w, x, y, tokens);
+            return;
+        }
 
         int rowBytes = PrepareActivations(w.Type, x, tokens, w.Columns);
         fixed (float* py = y)
@@ -79,6 +93,96 @@ public sealed unsafe class MatMul : IDisposable
                 _y = null;
                 _activations = null;
             }
+        }
+    }
+
+    /// <summary>
+    /// The tile-kernel path: each token's activations prepared once, then rows handed out in chunks (a shared counter,
+    /// so a thread slowed by other load takes fewer) and every chunk done for all tokens, four at a time, while its
+    /// weights are in cache. Which thread computes a row does not change its result.
+    /// </summary>
+    private void TileMultiply(TileKernels tiles, in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens)
+    {
+        int columns = w.Columns;
+        int rowBytes = tiles.PreparedRowBytes(columns);
+        EnsureScratch((long)rowBytes * tokens + TileKernels.RowAlignment);
+        byte* prepared = (byte*)(((nint)_scratchPointer + TileKernels.RowAlignment - 1) & ~(nint)(TileKernels.RowAlignment - 1));
+        fixed (float* px = x, py = y)
+        {
+            for (int t = 0; t < tokens; t++)
+                tiles.Prepare(px + (long)t * columns, columns, prepared + (long)t * rowBytes);
+            _w = w;
+            _tiles = tiles;
+            _activations = prepared;
+            _activationRowBytes = rowBytes;
+            _y = py;
+            _tokens = tokens;
+            try
+            {
+                int parts = _pool.Parallelism;
+                if (parts == 1 || (long)w.Rows * columns * tokens < ParallelThreshold || w.Rows < 2 * parts)
+                {
+                    TileRows(0, w.Rows);
+                }
+                else
+                {
+                    // About eight chunks per thread, an even number of rows each (decode takes rows in pairs).
+                    int chunk = Math.Max(2, (w.Rows / (8 * parts) + 1) & ~1);
+                    _chunkRows = chunk;
+                    _chunks = (w.Rows + chunk - 1) / chunk;
+                    _nextChunk = 0;
+                    _pool.Run(_runTilePart);
+                }
+            }
+            finally
+            {
+                _y = null;
+                _activations = null;
+                _tiles = null;
+            }
+        }
+    }
+
+    private void RunTilePart(int part)
+    {
+        int rows = _w.Rows, chunk = _chunkRows, chunks = _chunks;
+        while (true)
+        {
+            int c = Interlocked.Increment(ref _nextChunk) - 1;
+            if (c >= chunks)
+                return;
+            TileRows(c * chunk, Math.Min(rows, (c + 1) * chunk));
+        }
+    }
+
+    /// <summary>Tile-kernel outputs for weight rows [first, end) and every token.</summary>
+    private void TileRows(int first, int end)
+    {
+        var tiles = _tiles!;
+        byte* w = _w.Data;
+        long rowBytes = _w.RowBytes;
+        int columns = _w.Columns, outputs = _w.Rows, tokens = _tokens;
+        long actBytes = _activationRowBytes;
+        byte* act = _activations;
+        float* y = _y;
+        if (tokens == 1)
+        {
+            var pair = tiles.Tile2x1;
+            int r = first;
+            for (; r + 2 <= end; r += 2)
+                pair(w + r * rowBytes, rowBytes, act, actBytes, y + r, outputs, columns);
+            if (r < end)
+                tiles.Tile1x1(w + r * rowBytes, rowBytes, act, actBytes, y + r, outputs, columns);
+            return;
+        }
+        for (int t = 0; t < tokens; t += 4)
+        {
+            int n = Math.Min(4, tokens - t);
+            var kernel = tiles.ForTokens(n);
+            byte* a = act + t * actBytes;
+            float* yt = y + (long)t * outputs;
+            for (int r = first; r < end; r++)
+                kernel(w + r * rowBytes, rowBytes, a, actBytes, yt + r, outputs, columns);
         }
     }
 

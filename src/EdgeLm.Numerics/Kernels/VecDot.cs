@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using EdgeLm.Numerics.Quants;
@@ -22,6 +23,14 @@ public static unsafe class VecDot
 
     /// <summary>Widest vector the fast kernels use here: 256, 128, or 0 (scalar reference only).</summary>
     public static int SimdWidth => s_simdWidth;
+
+    /// <summary>
+    /// Which kernel family runs here: "x86-avx2-vnni" or "x86-avx2" (tile kernels with AVX2 + FMA, 8-bit products with
+    /// or without AVX-VNNI), "vector256", "vector128" (portable kernels) or "scalar" (the reference only).
+    /// </summary>
+    public static string Backend =>
+        X86Tiles.IsSupported ? (X86Tiles.UsesVnni ? "x86-avx2-vnni" : "x86-avx2")
+        : s_simdWidth == 256 ? "vector256" : s_simdWidth == 128 ? "vector128" : "scalar";
 
     /// <summary>True when <paramref name="weightType"/> can be used as a matmul weight.</summary>
     public static bool IsSupported(GgmlType weightType) => weightType is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
@@ -71,11 +80,36 @@ public static unsafe class VecDot
 
     /// <summary>
     /// Dot product of a weight row (<paramref name="columns"/> weights of <paramref name="weightType"/>) with an
-    /// activation row prepared by <see cref="QuantizeActivations"/>. Uses the SIMD kernels when the hardware has
-    /// them: bit-identical to <see cref="DotReference"/> for quantized types, within float rounding for F32/F16/BF16.
+    /// activation row prepared by <see cref="QuantizeActivations"/>. Uses the fastest kernels the hardware has, the
+    /// same ones <see cref="MatMul"/> uses, so a matmul output equals this dot product exactly. Integer parts are
+    /// exact everywhere; the float sum may differ from <see cref="DotReference"/> by rounding (the x86 kernels
+    /// accumulate eight float lanes; the portable ones are bit-identical to the reference for quantized types).
+    /// Quantized activation codes must lie within -127..127, as <see cref="QuantizeActivations"/> produces them.
     /// </summary>
-    public static float Dot(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activationRow, int columns) =>
-        Run(FastKernel(weightType), weightType, weightRow, activationRow, columns);
+    public static float Dot(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activationRow, int columns)
+    {
+        var tiles = TileKernels.For(weightType);
+        if (tiles is null)
+            return Run(FastKernel(weightType), weightType, weightRow, activationRow, columns);
+        Check(weightType, weightRow, activationRow, columns);
+        return TileDot(tiles, weightRow, activationRow, columns);
+    }
+
+    /// <summary>One output of a tile kernel: the activation row re-laid out in aligned scratch, then a 1x1 tile.</summary>
+    [SkipLocalsInit]
+    private static float TileDot(TileKernels tiles, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activationRow, int columns)
+    {
+        int bytes = tiles.PreparedRowBytes(columns) + TileKernels.RowAlignment;
+        Span<byte> scratch = bytes <= 32768 ? stackalloc byte[bytes] : new byte[bytes];
+        fixed (byte* w = weightRow, a = activationRow, s = scratch)
+        {
+            byte* prepared = (byte*)(((nint)s + TileKernels.RowAlignment - 1) & ~(nint)(TileKernels.RowAlignment - 1));
+            tiles.PrepareFromActivationFormat(a, columns, prepared);
+            float y;
+            tiles.Tile1x1(w, 0, prepared, 0, &y, 0, columns);
+            return y;
+        }
+    }
 
     /// <summary>The scalar reference of <see cref="Dot"/>: the oracle the fast kernels are tested against.</summary>
     public static float DotReference(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activationRow, int columns) =>
@@ -84,14 +118,19 @@ public static unsafe class VecDot
     private static float Run(delegate*<byte*, byte*, int, float> kernel, GgmlType weightType,
         ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activationRow, int columns)
     {
+        Check(weightType, weightRow, activationRow, columns);
+        fixed (byte* w = weightRow, a = activationRow)
+            return kernel(w, a, columns);
+    }
+
+    private static void Check(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activationRow, int columns)
+    {
         long weightBytes = GgmlTypeInfo.RowBytes(weightType, columns);
         int activationBytes = ActivationRowBytes(weightType, columns);
         if (weightRow.Length != weightBytes)
             throw new ArgumentException($"A {weightType} row of {columns} weights takes {weightBytes} bytes, got {weightRow.Length}.", nameof(weightRow));
         if (activationRow.Length != activationBytes)
             throw new ArgumentException($"The activation row for {columns} {weightType} weights takes {activationBytes} bytes, got {activationRow.Length}.", nameof(activationRow));
-        fixed (byte* w = weightRow, a = activationRow)
-            return kernel(w, a, columns);
     }
 
     private static void CheckColumns(GgmlType weightType, int columns)

@@ -106,6 +106,7 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
             s.MatMul.Multiply(w.Gate, normed, gate, T);
             s.MatMul.Multiply(w.Up, normed, up, T);
             Activations.SwiGlu(gate, up, gate);
+            trace?.Invoke("ffn_down_inp", b, gate, T);
             s.MatMul.Multiply(w.Down, gate, projected, T);
             trace?.Invoke("ffn_out", b, projected, T);
             TensorPrimitives.Add(x, projected, x);

@@ -16,6 +16,13 @@ public sealed record GenerationOptions
 
     /// <summary>Stop at the model's end-of-generation tokens (EOS, EOT); on by default.</summary>
     public bool StopAtEndOfGeneration { get; init; } = true;
+
+    /// <summary>
+    /// Samplers applied before the usual chain (penalties, top-k, ...), in order: constraints such as a grammar
+    /// that remove the tokens the output may not contain, so that the draw only chooses among allowed ones.
+    /// They are stateful: give each generation its own instances.
+    /// </summary>
+    public IReadOnlyList<ISampler> Constraints { get; init; } = [];
 }
 
 /// <summary>Why a generation ended.</summary>

@@ -56,7 +56,7 @@ public static class Generator
             _session = session;
             _prompt = [.. prompt];
             _options = options;
-            _sampler = SamplerChain.Create(session.Model.HyperParameters.VocabularySize, options.Sampling);
+            _sampler = SamplerChain.Create(session.Model.HyperParameters.VocabularySize, options.Sampling, options.Constraints);
             // A SentencePiece model's first word carries the space encoding adds before a text; when the generated
             // text starts the document (the prompt holds no text), that space is not part of it.
             var tokenizer = session.Model.Tokenizer;

@@ -26,13 +26,14 @@ public sealed class SamplerChain
     public ulong Seed => _seed;
 
     /// <summary>
-    /// The usual chain, in llama.cpp's order: penalties, top-k, top-p, min-p, temperature, draw.
+    /// The usual chain, in llama.cpp's order: penalties, top-k, top-p, min-p, temperature, draw; preceded by
+    /// <paramref name="constraints"/> (e.g. a grammar), which see the whole vocabulary.
     /// </summary>
-    public static SamplerChain Create(int vocabularySize, SamplingOptions options)
+    public static SamplerChain Create(int vocabularySize, SamplingOptions options, IEnumerable<ISampler>? constraints = null)
     {
         options.Validate();
         bool greedy = options.Temperature <= 0f;
-        var samplers = new List<ISampler>
+        var samplers = new List<ISampler>(constraints ?? [])
         {
             new PenaltySampler(options.PenaltyLastN, options.RepeatPenalty, options.FrequencyPenalty, options.PresencePenalty),
         };

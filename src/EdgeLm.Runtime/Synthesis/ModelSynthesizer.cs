@@ -72,6 +72,12 @@ public static class ModelSynthesizer
             Matrix(TensorNames.Weight(TensorNames.FeedForwardDown(b)), E, F);
         }
         Ones(TensorNames.Weight(TensorNames.OutputNorm), E);
+        if (options.RopeFrequencyFactors is { } factors)
+        {
+            var data = new byte[factors.Length * sizeof(float)];
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(factors.AsSpan()).CopyTo(data);
+            writer.AddTensor(TensorNames.Weight(TensorNames.RopeFrequencies), GgmlType.F32, [factors.Length], data);
+        }
         if (!options.TiedEmbeddings)
             Matrix(TensorNames.Weight(TensorNames.Output), V, E);
 

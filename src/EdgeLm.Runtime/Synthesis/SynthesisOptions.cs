@@ -44,6 +44,12 @@ public sealed record SynthesisOptions
     /// <summary>RoPE base frequency.</summary>
     public float RopeFrequencyBase { get; init; } = 10000f;
 
+    /// <summary>
+    /// Per-frequency RoPE divisors to store as the <c>rope_freqs</c> tensor (Llama 3 scaling, see
+    /// <see cref="Architectures.Llama3RopeScaling"/>), [head width / 2]; null writes none.
+    /// </summary>
+    public float[]? RopeFrequencyFactors { get; init; }
+
     /// <summary>RMSNorm epsilon.</summary>
     public float RmsNormEpsilon { get; init; } = 1e-5f;
 
@@ -66,6 +72,8 @@ public sealed record SynthesisOptions
             throw new ArgumentException($"The head width {EmbeddingLength / HeadCount} must be even for RoPE.", nameof(HeadCount));
         if (Type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16))
             throw new ArgumentException($"Synthesized weights are written as F32, F16 or BF16, not {Type}; quantize afterwards.", nameof(Type));
+        if (RopeFrequencyFactors is { } factors && factors.Length != EmbeddingLength / HeadCount / 2)
+            throw new ArgumentException($"RoPE frequency factors need {EmbeddingLength / HeadCount / 2} values (half the head width), got {factors.Length}.", nameof(RopeFrequencyFactors));
         if (!(StandardDeviation > 0) || float.IsInfinity(StandardDeviation))
             throw new ArgumentException($"The standard deviation must be a positive number, got {StandardDeviation}.", nameof(StandardDeviation));
     }

@@ -12,7 +12,7 @@ namespace EdgeLm.Tokenizers.ChatTemplates;
 internal static class Builtins
 {
     /// <summary>Longest list <c>range</c> may build (a template is untrusted input).</summary>
-    private const int MaxRangeLength = 10_000_000;
+    private const int MaxRangeLength = 1_000_000;
 
     /// <summary>Creates the global scope: constants, <c>namespace</c>, <c>range</c>, <c>raise_exception</c>,
     /// <c>strftime_now</c> (reading <paramref name="clock"/>'s local time), and <c>dict</c> (an EdgeLm extension:

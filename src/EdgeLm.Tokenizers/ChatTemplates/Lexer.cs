@@ -193,8 +193,8 @@ internal sealed class Lexer
             if (c is '\'' or '"')
             {
                 _pos++;
-                if (_pos >= _src.Length) throw new SyntaxFault("Unexpected end of input", tokenStart);
-                string str = ConsumeWhile(ch => ch != c);
+                if (_pos >= _src.Length) throw new SyntaxFault("Unexpected end of input in a string literal", tokenStart);
+                string str = ConsumeWhile(ch => ch != c, tokenStart);
                 _tokens.Add(new Token(TokenType.StringLiteral, str, tokenStart));
                 _pos++;
                 continue;
@@ -261,9 +261,10 @@ internal sealed class Lexer
 
     /// <summary>
     /// The reference's <c>consumeWhile</c>: takes characters while <paramref name="predicate"/> holds, decoding
-    /// backslash escapes; running into the end of the text while consuming is an error.
+    /// backslash escapes; running into the end of the text while consuming is an error (reported at
+    /// <paramref name="startOfConstruct"/> when given, e.g. the opening quote of a string).
     /// </summary>
-    private string ConsumeWhile(Func<char, bool> predicate)
+    private string ConsumeWhile(Func<char, bool> predicate, int startOfConstruct = -1)
     {
         var sb = new StringBuilder();
         while (_pos < _src.Length && predicate(_src[_pos]))
@@ -302,7 +303,12 @@ internal sealed class Lexer
                 continue;
             }
             sb.Append(_src[_pos++]);
-            if (_pos >= _src.Length) throw new SyntaxFault("Unexpected end of input", _pos - 1);
+            if (_pos >= _src.Length)
+            {
+                throw startOfConstruct >= 0
+                    ? new SyntaxFault("Unexpected end of input in a string literal", startOfConstruct)
+                    : new SyntaxFault("Unexpected end of input", _pos - 1);
+            }
         }
         return sb.ToString();
     }

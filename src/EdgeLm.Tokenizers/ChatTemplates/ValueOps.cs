@@ -254,11 +254,4 @@ internal static class ValueOps
     /// <summary>Builds display text for error messages and <c>raise_exception</c>: JavaScript's <c>String(x)</c>
     /// of the raw value.</summary>
     public static string MessageText(Value v) => v is UndefinedValue ? "" : Concat(v);
-
-    internal static string JoinDisplay(IEnumerable<Value> values)
-    {
-        var sb = new StringBuilder();
-        foreach (var v in values) sb.Append(Display(v));
-        return sb.ToString();
-    }
 }

@@ -23,6 +23,7 @@ public class LogitConformanceTests(SynthModelFixture models, ITestOutputHelper l
     [InlineData("llama", "F16")]
     [InlineData("qwen2", "F32")]
     [InlineData("qwen2", "F16")]
+    [InlineData("llama3", "F32")]
     public void FloatModelsMatchLlamaCpp(string arch, string type)
     {
         var c = Compare(models.Get(arch, type), threads: 2);

@@ -33,10 +33,16 @@ public sealed class SynthModelFixture : IDisposable
             FeedForwardLength = 512, StandardDeviation = 0.1f, Seed = 2, ContextLength = 512, TiedEmbeddings = true,
             RopeFrequencyBase = 1_000_000f, RmsNormEpsilon = 1e-6f,
         },
+        // Llama 3.1-style: RoPE base 500000 with the rope_freqs scaling tensor.
+        "llama3" => Shape("llama") with
+        {
+            Seed = 3, RopeFrequencyBase = 500_000f,
+            RopeFrequencyFactors = EdgeLm.Runtime.Architectures.Llama3RopeScaling.FrequencyFactors(64, 500_000f, originalContextLength: 64),
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(arch)),
     };
 
-    private static string VocabularyFor(string arch) => RepoPaths.Fixture("vocab", arch == "llama" ? "ggml-vocab-llama-spm.gguf" : "ggml-vocab-gpt-2.gguf");
+    private static string VocabularyFor(string arch) => RepoPaths.Fixture("vocab", arch == "qwen2" ? "ggml-vocab-gpt-2.gguf" : "ggml-vocab-llama-spm.gguf");
 
     /// <summary>
     /// The model of <paramref name="arch"/> in <paramref name="type"/>: "F32", "F16" or "BF16" are written by us,

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using LLama.Native;
 
 namespace EdgeLm.Conformance.Tests.Oracle;
@@ -47,10 +49,16 @@ public static class LlamaCppQuantizer
     /// <summary>Writes a copy of <paramref name="input"/> quantized to <paramref name="type"/> at <paramref name="output"/>.</summary>
     /// <param name="type">A llama-quantize type name: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_M, Q4_K_M, Q4_K_S, Q5_K_M, Q6_K, F16, BF16, ...</param>
     /// <param name="quantizeOutputTensor">Quantize output.weight as llama-quantize does; false keeps it as it is.</param>
+    /// <param name="importance">
+    /// Importance per weight name (mean squares of the activations, llama-quantize's values after loading an imatrix
+    /// file), handed to llama.cpp as its <c>llama_model_imatrix_data</c> array; null for none.
+    /// </param>
+    /// <param name="pure">One type for every quantized tensor (llama-quantize --pure).</param>
     /// <exception cref="ArgumentException">Unknown type, or input and output are the same file.</exception>
     /// <exception cref="FileNotFoundException">No input file.</exception>
     /// <exception cref="LlamaCppException">llama.cpp failed; the message quotes its log.</exception>
-    public static void Quantize(string input, string output, string type, bool quantizeOutputTensor = true, int threads = 2)
+    public static void Quantize(string input, string output, string type, bool quantizeOutputTensor = true, int threads = 2,
+        IReadOnlyDictionary<string, float[]>? importance = null, bool pure = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
@@ -71,6 +79,7 @@ public static class LlamaCppQuantizer
         // llama.cpp writes as it goes and can leave half a file behind on failure: write beside the target and
         // move into place only once complete, so the target is either the whole new file or untouched.
         var partial = $"{target}.partial-{Guid.NewGuid():N}";
+        var imatrix = importance is null ? null : new NativeImportance(importance);
         try
         {
             lock (LlamaCppNative.Gate)
@@ -81,6 +90,9 @@ public static class LlamaCppQuantizer
                 parameters.nthread = threads;
                 parameters.quantize_output_tensor = quantizeOutputTensor;
                 parameters.allow_requantize = false;
+                parameters.pure = pure;
+                if (imatrix is not null)
+                    parameters.imatrix = imatrix.Pointer;
                 var status = NativeApi.llama_model_quantize(source, partial, ref parameters);
                 if (status != 0)
                     throw LlamaCppNative.Failure($"llama_model_quantize returned {status} quantizing {source} to {type}");
@@ -90,6 +102,53 @@ public static class LlamaCppQuantizer
         finally
         {
             File.Delete(partial);
+            imatrix?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// llama.cpp's <c>llama_model_imatrix_data</c> array in native memory: { const char* name; const float* data;
+    /// size_t size; } per weight, ended by an all-zero entry.
+    /// </summary>
+    private sealed class NativeImportance : IDisposable
+    {
+        private readonly List<nint> _allocations = [];
+
+        public NativeImportance(IReadOnlyDictionary<string, float[]> values)
+        {
+            int entrySize = 2 * IntPtr.Size + IntPtr.Size;
+            Pointer = Alloc(entrySize * (values.Count + 1));
+            int i = 0;
+            foreach (var (name, data) in values)
+            {
+                var utf8 = Encoding.UTF8.GetBytes(name + "\0");
+                nint namePtr = Alloc(utf8.Length);
+                Marshal.Copy(utf8, 0, namePtr, utf8.Length);
+                nint dataPtr = Alloc(Math.Max(1, data.Length) * sizeof(float));
+                Marshal.Copy(data, 0, dataPtr, data.Length);
+                Marshal.WriteIntPtr(Pointer, i * entrySize, namePtr);
+                Marshal.WriteIntPtr(Pointer, i * entrySize + IntPtr.Size, dataPtr);
+                Marshal.WriteIntPtr(Pointer, i * entrySize + 2 * IntPtr.Size, (nint)data.Length);
+                i++;
+            }
+            for (int b = 0; b < entrySize; b++)
+                Marshal.WriteByte(Pointer, i * entrySize + b, 0);
+        }
+
+        public nint Pointer { get; }
+
+        private nint Alloc(int bytes)
+        {
+            nint p = Marshal.AllocHGlobal(bytes);
+            _allocations.Add(p);
+            return p;
+        }
+
+        public void Dispose()
+        {
+            foreach (var p in _allocations)
+                Marshal.FreeHGlobal(p);
+            _allocations.Clear();
         }
     }
 }

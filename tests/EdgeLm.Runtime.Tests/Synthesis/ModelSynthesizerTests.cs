@@ -112,4 +112,28 @@ public sealed class ModelSynthesizerTests : IDisposable
         Assert.Throws<ArgumentException>(() => ModelSynthesizer.Write(path, options, Vocabulary("llama-spm")));
         Assert.False(File.Exists(path));
     }
+
+    [Fact]
+    public void Llama3RopeFactorsAreStoredAndChangeTheLogits()
+    {
+        var vocab = Vocabulary("llama-spm");
+        var plain = Small("llama") with { RopeFrequencyBase = 500_000f };
+        float[] factors = Llama3RopeScaling.FrequencyFactors(16, 500_000f, originalContextLength: 64);
+        Assert.Contains(1f, factors);
+        Assert.Contains(8f, factors);
+        Assert.Contains(factors, f => f is > 1f and < 8f);
+        ModelSynthesizer.Write(PathFor("plain.gguf"), plain, vocab);
+        ModelSynthesizer.Write(PathFor("scaled.gguf"), plain with { RopeFrequencyFactors = factors }, vocab);
+
+        float[] Logits(string file)
+        {
+            using var lm = LanguageModel.Load(PathFor(file));
+            return lm.CreateSession().Evaluate(lm.Tokenizer.Encode("one two three four five six seven eight", true, false)).ToArray();
+        }
+        using (var scaled = LanguageModel.Load(PathFor("scaled.gguf")))
+            Assert.Equal(factors, scaled.Transformer.Weights.RopeFrequencyFactors);
+        float[] a = Logits("plain.gguf"), b = Logits("scaled.gguf");
+        double maxDifference = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+        Assert.True(maxDifference > 0.05, $"RoPE factors changed the logits by at most {maxDifference}");
+    }
 }

@@ -9,6 +9,10 @@
 // has none), add_generation_prompt, bos_token/eos_token from templates.json (left undefined when null there), then
 // the case's extra "variables" (e.g. enable_thinking).
 //
+// It also renders the expression snippets of tests/fixtures/chat-templates/expressions/snippets.json (small templates
+// exercising one language feature each, with shared variables) into expressions/golden.json: for each snippet either
+// {"output": text}, {"error": message} (render failed) or {"syntaxError": message} (parse failed).
+//
 // The clock is pinned for strftime_now: 2024-07-26 12:00 UTC, formatted with English month names, so the goldens
 // do not depend on when or where they were made. The C# tests inject the same instant.
 import fs from "node:fs";
@@ -76,4 +80,23 @@ for (const templateFile of templates) {
     written++;
   }
 }
+const exprDir = path.join(fixtures, "expressions");
+const snippets = JSON.parse(fs.readFileSync(path.join(exprDir, "snippets.json"), "utf8"));
+const results = {};
+for (const [name, snippet] of Object.entries(snippets.snippets)) {
+  let template;
+  try {
+    template = new Template(snippet.template);
+  } catch (err) {
+    results[name] = { syntaxError: String(err?.message ?? err) };
+    continue;
+  }
+  try {
+    results[name] = { output: template.render({ ...snippets.variables }) };
+  } catch (err) {
+    results[name] = { error: String(err?.message ?? err) };
+  }
+}
+fs.writeFileSync(path.join(exprDir, "golden.json"), JSON.stringify(results, null, 2) + "\n", "utf8");
+console.log(`${Object.keys(results).length} expression snippets`);
 console.log(`${written} goldens (${errors} errors) from ${templates.length} templates x ${cases.length} cases`);
