@@ -33,6 +33,9 @@ public sealed unsafe class MatMul : IDisposable
     private int _tokens;
     private delegate*<byte*, byte*, int, float> _kernel;
     private TileKernels? _tiles;
+    private byte*[] _panels = [];
+    private byte[]?[] _panelArrays = [];
+    private int _panelBytes;
     private int _chunkRows;
     private int _chunks;
     private int _nextChunk;
@@ -113,6 +116,8 @@ public sealed unsafe class MatMul : IDisposable
         int rowBytes = tiles.PreparedRowBytes(columns);
         EnsureScratch((long)rowBytes * tokens + TileKernels.RowAlignment);
         byte* prepared = (byte*)(((nint)_scratchPointer + TileKernels.RowAlignment - 1) & ~(nint)(TileKernels.RowAlignment - 1));
+        if (tokens > 1 && tiles.Panel != null)
+            EnsurePanels(tiles.PanelBytes(columns));
         fixed (float* px = x, py = y)
         {
             for (int t = 0; t < tokens; t++)
@@ -126,14 +131,14 @@ public sealed unsafe class MatMul : IDisposable
             try
             {
                 int parts = _pool.Parallelism;
-                if (parts == 1 || (long)w.Rows * columns * tokens < ParallelThreshold || w.Rows < 2 * parts)
+                if (parts == 1 || (long)w.Rows * columns * tokens < ParallelThreshold || w.Rows < 16 * parts)
                 {
-                    TileRows(0, w.Rows);
+                    TileRows(0, w.Rows, 0);
                 }
                 else
                 {
-                    // About eight chunks per thread, an even number of rows each (decode takes rows in pairs).
-                    int chunk = Math.Max(2, (w.Rows / (8 * parts) + 1) & ~1);
+                    // About eight chunks per thread, a multiple of eight rows each (the eight-row kernels).
+                    int chunk = Math.Max(8, (w.Rows / (8 * parts) + 7) & ~7);
                     _chunkRows = chunk;
                     _chunks = (w.Rows + chunk - 1) / chunk;
                     _nextChunk = 0;
@@ -157,12 +162,30 @@ public sealed unsafe class MatMul : IDisposable
             int c = Interlocked.Increment(ref _nextChunk) - 1;
             if (c >= chunks)
                 return;
-            TileRows(c * chunk, Math.Min(rows, (c + 1) * chunk));
+            TileRows(c * chunk, Math.Min(rows, (c + 1) * chunk), part);
         }
     }
 
-    /// <summary>Tile-kernel outputs for weight rows [first, end) and every token.</summary>
-    private void TileRows(int first, int end)
+    /// <summary>Makes sure every thread has <paramref name="bytes"/> of pinned panel scratch.</summary>
+    private void EnsurePanels(int bytes)
+    {
+        if (_panels.Length == _pool.Parallelism && bytes <= _panelBytes)
+            return;
+        int size = Math.Max(bytes, 2 * _panelBytes);
+        _panels = new byte*[_pool.Parallelism];
+        _panelArrays = new byte[]?[_pool.Parallelism];
+        for (int i = 0; i < _panels.Length; i++)
+        {
+            var array = GC.AllocateUninitializedArray<byte>(size + TileKernels.RowAlignment, pinned: true);
+            _panelArrays[i] = array;
+            nint start = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
+            _panels[i] = (byte*)((start + TileKernels.RowAlignment - 1) & ~(nint)(TileKernels.RowAlignment - 1));
+        }
+        _panelBytes = size;
+    }
+
+    /// <summary>Tile-kernel outputs for weight rows [first, end) and every token, on worker <paramref name="part"/>.</summary>
+    private void TileRows(int first, int end, int part)
     {
         var tiles = _tiles!;
         byte* w = _w.Data;
@@ -171,15 +194,28 @@ public sealed unsafe class MatMul : IDisposable
         long actBytes = _activationRowBytes;
         byte* act = _activations;
         float* y = _y;
+        int r = first;
         if (tokens == 1)
         {
+            if (tiles.Rows8 != null)
+            {
+                for (; r + 8 <= end; r += 8)
+                    tiles.Rows8(w + r * rowBytes, rowBytes, act, y + r, columns);
+            }
             var pair = tiles.Tile2x1;
-            int r = first;
             for (; r + 2 <= end; r += 2)
                 pair(w + r * rowBytes, rowBytes, act, actBytes, y + r, outputs, columns);
             if (r < end)
                 tiles.Tile1x1(w + r * rowBytes, rowBytes, act, actBytes, y + r, outputs, columns);
             return;
+        }
+        if (tiles.Panel != null)
+        {
+            byte* panel = _panels[part];
+            for (; r + 8 <= end; r += 8)
+                tiles.Panel(w + r * rowBytes, rowBytes, act, actBytes, y + r, outputs, columns, tokens, panel);
+            if (r == end)
+                return;
         }
         for (int t = 0; t < tokens; t += 4)
         {
@@ -187,8 +223,8 @@ public sealed unsafe class MatMul : IDisposable
             var kernel = tiles.ForTokens(n);
             byte* a = act + t * actBytes;
             float* yt = y + (long)t * outputs;
-            for (int r = first; r < end; r++)
-                kernel(w + r * rowBytes, rowBytes, a, actBytes, yt + r, outputs, columns);
+            for (int row = r; row < end; row++)
+                kernel(w + row * rowBytes, rowBytes, a, actBytes, yt + row, outputs, columns);
         }
     }
 

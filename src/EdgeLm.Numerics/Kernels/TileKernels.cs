@@ -34,6 +34,21 @@ internal sealed unsafe class TileKernels
     public required delegate*<byte*, long, byte*, long, float*, long, int, void> Tile1x3 { get; init; }
     public required delegate*<byte*, long, byte*, long, float*, long, int, void> Tile1x4 { get; init; }
 
+    /// <summary>
+    /// Optional: eight rows against one token, <c>(w, wStride, a, y, columns)</c>, writing y[0..7]; same results as
+    /// eight <see cref="Tile1x1"/> calls.
+    /// </summary>
+    public delegate*<byte*, long, byte*, float*, int, void> Rows8 { get; init; }
+
+    /// <summary>Bytes of per-thread panel scratch <see cref="Panel"/> needs for rows of <c>columns</c> weights.</summary>
+    public delegate*<int, int> PanelBytes { get; init; }
+
+    /// <summary>
+    /// Optional: eight rows against any number of tokens, <c>(w, wStride, a, aStride, y, yStride, columns, tokens,
+    /// panel)</c>, writing y[t * yStride + r]; same results as <see cref="Tile1x1"/> calls.
+    /// </summary>
+    public delegate*<byte*, long, byte*, long, float*, long, int, int, byte*, void> Panel { get; init; }
+
     private static readonly TileKernels?[] s_byType = Build();
 
     /// <summary>The kernels for <paramref name="weightType"/>, or null when this machine has none (portable path).</summary>

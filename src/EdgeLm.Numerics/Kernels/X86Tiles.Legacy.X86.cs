@@ -35,29 +35,55 @@ internal unsafe interface ILegacyWeights
 
     /// <summary>The block offset M (F16, widened); only for <see cref="HasMin"/> formats.</summary>
     static abstract float Min(byte* block);
+
+    /// <summary>
+    /// The codes as the panel kernel stores them: unsigned (Q8_0 with VNNI: w + 128, biased by 128), or signed
+    /// Q8_0 codes for the sign trick without VNNI.
+    /// </summary>
+    static abstract Vector256<byte> PanelCodes(byte* block);
+
+    /// <summary>log2 of the bias the panel codes carry (3 for Q4_0, 4 for Q5_0, 7 for Q8_0 with VNNI), or -1 for none.</summary>
+    static abstract int PanelBiasShift { get; }
+
+    /// <summary>How many 4-byte steps of vpmaddubsw pairs can be summed in 16 bits without overflow (8, 4, or 1).</summary>
+    static abstract int PanelGroup { get; }
 }
 
 /// <summary>
 /// The legacy-format tile kernels. Prepared activation row of nb blocks (Q8_0 or Q8_1 codes from the activation
-/// quantizer): [nb x 32 code bytes][nb x 8 int32 corrections][nb floats D][nb floats S], padded to 64 bytes.
-/// Per block and output: lanes += float(exact integer lanes) * (D_w * D_a), offsets summed apart, as
-/// <c>sum_lanes + sum_blocks M * S</c> at the end.
+/// quantizer): [nb x 32 code bytes][nb x 8 int32 corrections][nb floats D][nb floats S][nb int32 code sums],
+/// padded to 64 bytes.
+/// <para>Arithmetic of every output, whichever kernel computes it: per block in order, the exact integer
+/// isum = sum (code - bias) * activation, then <c>acc = fma(isum, D_w * D_a, acc)</c>, and for Q4_1/Q5_1
+/// <c>acc = fma(M, S, acc)</c>; the result is acc. (llama.cpp's repacked x86 kernels for Q4_0 do the same.)</para>
+/// <para>Kernels: one row (lanes over the block's codes, summed to the exact isum); eight rows for one token
+/// (the same lanes, eight rows' sums packed into one vector so the float steps run once per eight rows); and the
+/// panel for several tokens: eight rows' codes transposed once into a per-thread panel (lane r = row r, four codes
+/// per 32-bit lane) so that each token's four activation bytes are broadcast and every vpdpbusd serves eight rows.
+/// </para>
 /// </summary>
 internal static unsafe partial class X86Tiles
 {
+    private const int PanelBlockBytes = 8 * 32 + 8 * sizeof(float) + 8 * sizeof(float);
+
     private static TileKernels LegacySet<TW>() where TW : struct, ILegacyWeights => new()
     {
         PreparedRowBytes = &LegacyRowBytes,
         Prepare = &PrepareLegacy<TW>,
         PrepareFromActivationFormat = &ConvertLegacy<TW>,
-        Tile1x1 = &Legacy<TW, Tile1x1>,
-        Tile2x1 = &Legacy<TW, Tile2x1>,
-        Tile1x2 = &Legacy<TW, Tile1x2>,
-        Tile1x3 = &Legacy<TW, Tile1x3>,
-        Tile1x4 = &Legacy<TW, Tile1x4>,
+        Tile1x1 = &LegacyRows<TW, Tile1x1>,
+        Tile2x1 = &LegacyRows<TW, Tile2x1>,
+        Tile1x2 = &LegacyRows<TW, Tile1x2>,
+        Tile1x3 = &LegacyRows<TW, Tile1x3>,
+        Tile1x4 = &LegacyRows<TW, Tile1x4>,
+        Rows8 = &LegacyRows8<TW>,
+        PanelBytes = &LegacyPanelBytes,
+        Panel = &LegacyPanel<TW>,
     };
 
-    private static int LegacyRowBytes(int columns) => AlignRow(columns / 32 * 72);
+    private static int LegacyRowBytes(int columns) => AlignRow(columns / 32 * 76);
+
+    private static int LegacyPanelBytes(int columns) => columns / 32 * PanelBlockBytes;
 
     /// <summary>Quantizes a float row the way VecDot.QuantizeActivations does, a chunk of blocks at a time, and lays it out.</summary>
     [SkipLocalsInit]
@@ -93,90 +119,292 @@ internal static unsafe partial class X86Tiles
         var corrections = (int*)(dst + nb * 32);
         var scales = (float*)(dst + nb * 64);
         var sums = scales + nb;
+        var codeSums = (int*)(sums + nb);
         for (int i = 0; i < count; i++)
         {
             byte* block = src + i * blockBytes;
             int b = first + i;
             var codes = Vector256.Load((sbyte*)(block + codesAt));
             codes.Store((sbyte*)dst + b * 32);
-            var correction = Vector256<int>.Zero;
-            if (TW.Bias != 0)
-            {
-                // lane l: sum of codes 4l..4l+3, times -bias (exact: |sum| <= 4 * 128)
-                var laneSums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), codes), Vector256.Create((short)1));
-                correction = laneSums * -TW.Bias;
-            }
-            correction.Store(corrections + b * 8);
+            // lane l: sum of codes 4l..4l+3 (exact: |sum| <= 4 * 128)
+            var laneSums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), codes), Vector256.Create((short)1));
+            (TW.Bias != 0 ? laneSums * -TW.Bias : Vector256<int>.Zero).Store(corrections + b * 8);
+            codeSums[b] = Vector256.Sum(laneSums);
             scales[b] = HalfConvert.ToSingle(*(ushort*)block);
             sums[b] = q81 ? HalfConvert.ToSingle(*(ushort*)(block + 2)) : 0;
         }
     }
 
-    /// <summary>Rows x Tokens legacy-format outputs; see <see cref="TileKernels"/> for the arguments.</summary>
-    [SkipLocalsInit]
-    private static void Legacy<TW, TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns)
-        where TW : struct, ILegacyWeights where TS : struct, ITileShape
-    {
-        int nb = columns / 32;
-        long corrAt = (long)nb * 32, scaleAt = (long)nb * 64, sumAt = (long)nb * 68;
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, accRow1 = default;
-        float min0 = 0, min1 = 0, min2 = 0, min3 = 0, minRow1 = 0;
-        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
-        for (int b = 0; b < nb; b++)
-        {
-            byte* block = w + (long)b * TW.BlockBytes;
-            var codes = TW.Codes(block);
-            var dw = Vector256.Create(TW.Scale(block));
-            float mw = TW.HasMin ? TW.Min(block) : 0;
-            acc0 = LegacyStep<TW>(acc0, codes, dw, a, b, corrAt, scaleAt);
-            if (TW.HasMin)
-                min0 += mw * ((float*)(a + sumAt))[b];
-            if (TS.Rows == 2)
-            {
-                byte* block1 = block + wStride;
-                accRow1 = LegacyStep<TW>(accRow1, TW.Codes(block1), Vector256.Create(TW.Scale(block1)), a, b, corrAt, scaleAt);
-                if (TW.HasMin)
-                    minRow1 += TW.Min(block1) * ((float*)(a + sumAt))[b];
-            }
-            if (TS.Tokens >= 2)
-            {
-                acc1 = LegacyStep<TW>(acc1, codes, dw, a1, b, corrAt, scaleAt);
-                if (TW.HasMin)
-                    min1 += mw * ((float*)(a1 + sumAt))[b];
-            }
-            if (TS.Tokens >= 3)
-            {
-                acc2 = LegacyStep<TW>(acc2, codes, dw, a2, b, corrAt, scaleAt);
-                if (TW.HasMin)
-                    min2 += mw * ((float*)(a2 + sumAt))[b];
-            }
-            if (TS.Tokens >= 4)
-            {
-                acc3 = LegacyStep<TW>(acc3, codes, dw, a3, b, corrAt, scaleAt);
-                if (TW.HasMin)
-                    min3 += mw * ((float*)(a3 + sumAt))[b];
-            }
-        }
-        y[0] = TW.HasMin ? Sum8(acc0) + min0 : Sum8(acc0);
-        if (TS.Rows == 2)
-            y[1] = TW.HasMin ? Sum8(accRow1) + minRow1 : Sum8(accRow1);
-        if (TS.Tokens >= 2)
-            y[yStride] = TW.HasMin ? Sum8(acc1) + min1 : Sum8(acc1);
-        if (TS.Tokens >= 3)
-            y[2 * yStride] = TW.HasMin ? Sum8(acc2) + min2 : Sum8(acc2);
-        if (TS.Tokens >= 4)
-            y[3 * yStride] = TW.HasMin ? Sum8(acc3) + min3 : Sum8(acc3);
-    }
-
+    /// <summary>Exact integer lanes of one block of one row against one prepared token (lanes over the codes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> LegacyStep<TW>(Vector256<float> acc, Vector256<byte> codes, Vector256<float> dw,
-        byte* act, int b, long corrAt, long scaleAt) where TW : struct, ILegacyWeights
+    private static Vector256<int> LegacyLanes<TW>(byte* block, byte* act, int b, long corrAt) where TW : struct, ILegacyWeights
     {
         var x = Vector256.Load((sbyte*)act + b * 32);
         var correction = TW.Bias != 0 ? Vector256.Load((int*)(act + corrAt) + b * 8) : Vector256<int>.Zero;
-        var lanes = TW.Dot(codes, x, correction);
-        var scale = dw * Vector256.Create(((float*)(act + scaleAt))[b]);
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), scale, acc);
+        return TW.Dot(TW.Codes(block), x, correction);
+    }
+
+    /// <summary>One output: block by block, the exact integer sum, then acc = fma(isum, D_w * D_a, acc) (+ fma(M, S)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float LegacyRow1<TW>(byte* w, byte* a, int nb) where TW : struct, ILegacyWeights
+    {
+        long corrAt = (long)nb * 32;
+        var scales = (float*)(a + (long)nb * 64);
+        var sums = scales + nb;
+        float acc = 0;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* block = w + (long)b * TW.BlockBytes;
+            int isum = SumLanes(LegacyLanes<TW>(block, a, b, corrAt));
+            acc = MathF.FusedMultiplyAdd(isum, TW.Scale(block) * scales[b], acc);
+            if (TW.HasMin)
+                acc = MathF.FusedMultiplyAdd(TW.Min(block), sums[b], acc);
+        }
+        return acc;
+    }
+
+    /// <summary>Rows x Tokens outputs one at a time (remainders next to the eight-row kernels); see <see cref="TileKernels"/>.</summary>
+    private static void LegacyRows<TW, TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns)
+        where TW : struct, ILegacyWeights where TS : struct, ITileShape
+    {
+        int nb = columns / 32;
+        for (int r = 0; r < TS.Rows; r++)
+        {
+            for (int t = 0; t < TS.Tokens; t++)
+                y[r + t * yStride] = LegacyRow1<TW>(w + r * wStride, a + t * aStride, nb);
+        }
+    }
+
+    /// <summary>
+    /// Eight rows against one token: per block, each row's lanes over its codes, the eight exact sums packed into one
+    /// vector, then the float steps once for all eight rows. Writes y[0..7].
+    /// </summary>
+    [SkipLocalsInit]
+    private static void LegacyRows8<TW>(byte* w, long wStride, byte* a, float* y, int columns) where TW : struct, ILegacyWeights
+    {
+        const int Chunk = 64;
+        int nb = columns / 32;
+        long corrAt = (long)nb * 32;
+        var actScales = (float*)(a + (long)nb * 64);
+        var actSums = actScales + nb;
+        float* scales = stackalloc float[Chunk * 8];
+        float* mins = stackalloc float[TW.HasMin ? Chunk * 8 : 8];
+        var acc = Vector256<float>.Zero;
+        for (int first = 0; first < nb; first += Chunk)
+        {
+            int count = Math.Min(Chunk, nb - first);
+            // The rows' block scales, row-interleaved so each block's eight are one vector.
+            for (int i = 0; i < count; i++)
+            {
+                byte* block = w + (long)(first + i) * TW.BlockBytes;
+                for (int r = 0; r < 8; r++)
+                {
+                    scales[8 * i + r] = TW.Scale(block + r * wStride);
+                    if (TW.HasMin)
+                        mins[8 * i + r] = TW.Min(block + r * wStride);
+                }
+            }
+            for (int i = 0; i < count; i++)
+            {
+                int b = first + i;
+                byte* block = w + (long)b * TW.BlockBytes;
+                var isum = Pack8(
+                    LegacyLanes<TW>(block, a, b, corrAt), LegacyLanes<TW>(block + wStride, a, b, corrAt),
+                    LegacyLanes<TW>(block + 2 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 3 * wStride, a, b, corrAt),
+                    LegacyLanes<TW>(block + 4 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 5 * wStride, a, b, corrAt),
+                    LegacyLanes<TW>(block + 6 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 7 * wStride, a, b, corrAt));
+                var scale = Vector256.Load(scales + 8 * i) * Vector256.Create(actScales[b]);
+                acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), scale, acc);
+                if (TW.HasMin)
+                    acc = Fma.MultiplyAdd(Vector256.Load(mins + 8 * i), Vector256.Create(actSums[b]), acc);
+            }
+        }
+        acc.Store(y);
+    }
+
+    /// <summary>
+    /// Eight rows against <paramref name="tokens"/> tokens: the rows' codes transposed into <paramref name="panel"/>
+    /// (<see cref="TileKernels.PanelBytes"/>), then every token, four at a time, against the panel. Writes
+    /// y[t * yStride + r] for r &lt; 8, t &lt; tokens.
+    /// </summary>
+    private static void LegacyPanel<TW>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
+        where TW : struct, ILegacyWeights
+    {
+        int nb = columns / 32;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* block = w + (long)b * TW.BlockBytes;
+            byte* p = panel + (long)b * PanelBlockBytes;
+            Transpose8(
+                TW.PanelCodes(block), TW.PanelCodes(block + wStride), TW.PanelCodes(block + 2 * wStride), TW.PanelCodes(block + 3 * wStride),
+                TW.PanelCodes(block + 4 * wStride), TW.PanelCodes(block + 5 * wStride), TW.PanelCodes(block + 6 * wStride), TW.PanelCodes(block + 7 * wStride),
+                (int*)p);
+            for (int r = 0; r < 8; r++)
+            {
+                ((float*)(p + 256))[r] = TW.Scale(block + r * wStride);
+                ((float*)(p + 288))[r] = TW.HasMin ? TW.Min(block + r * wStride) : 0;
+            }
+        }
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4)
+            LegacyPanelTokens<TW, Tile1x4>(panel, nb, a + t * aStride, aStride, y + t * yStride, yStride);
+        switch (tokens - t)
+        {
+            case 3: LegacyPanelTokens<TW, Tile1x3>(panel, nb, a + t * aStride, aStride, y + t * yStride, yStride); break;
+            case 2: LegacyPanelTokens<TW, Tile1x2>(panel, nb, a + t * aStride, aStride, y + t * yStride, yStride); break;
+            case 1: LegacyPanelTokens<TW, Tile1x1>(panel, nb, a + t * aStride, aStride, y + t * yStride, yStride); break;
+        }
+    }
+
+    /// <summary>1-4 tokens (TS.Tokens) against a built panel of eight rows.</summary>
+    [SkipLocalsInit]
+    private static void LegacyPanelTokens<TW, TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride)
+        where TW : struct, ILegacyWeights where TS : struct, ITileShape
+    {
+        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        long scalesAt = (long)nb * 64, sumsAt = (long)nb * 68, codeSumsAt = (long)nb * 72;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* p = panel + (long)b * PanelBlockBytes;
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            if (AvxVnni.IsSupported)
+            {
+                for (int m = 0; m < 8; m++)
+                {
+                    var wm = Vector256.Load(p + 32 * m);
+                    int o = 32 * b + 4 * m;
+                    i0 = AvxVnni.MultiplyWideningAndAdd(i0, wm, Broadcast4(a + o));
+                    if (TS.Tokens >= 2)
+                        i1 = AvxVnni.MultiplyWideningAndAdd(i1, wm, Broadcast4(a1 + o));
+                    if (TS.Tokens >= 3)
+                        i2 = AvxVnni.MultiplyWideningAndAdd(i2, wm, Broadcast4(a2 + o));
+                    if (TS.Tokens >= 4)
+                        i3 = AvxVnni.MultiplyWideningAndAdd(i3, wm, Broadcast4(a3 + o));
+                }
+            }
+            else
+            {
+                for (int g = 0; g < 8; g += TW.PanelGroup)
+                {
+                    Vector256<short> h0 = default, h1 = default, h2 = default, h3 = default;
+                    for (int m = g; m < g + TW.PanelGroup; m++)
+                    {
+                        var wm = Vector256.Load(p + 32 * m);
+                        int o = 32 * b + 4 * m;
+                        h0 += PairProducts<TW>(wm, Broadcast4(a + o));
+                        if (TS.Tokens >= 2)
+                            h1 += PairProducts<TW>(wm, Broadcast4(a1 + o));
+                        if (TS.Tokens >= 3)
+                            h2 += PairProducts<TW>(wm, Broadcast4(a2 + o));
+                        if (TS.Tokens >= 4)
+                            h3 += PairProducts<TW>(wm, Broadcast4(a3 + o));
+                    }
+                    var one = Vector256.Create((short)1);
+                    i0 += Avx2.MultiplyAddAdjacent(h0, one);
+                    if (TS.Tokens >= 2)
+                        i1 += Avx2.MultiplyAddAdjacent(h1, one);
+                    if (TS.Tokens >= 3)
+                        i2 += Avx2.MultiplyAddAdjacent(h2, one);
+                    if (TS.Tokens >= 4)
+                        i3 += Avx2.MultiplyAddAdjacent(h3, one);
+                }
+            }
+            var scales = Vector256.Load((float*)(p + 256));
+            var mins = TW.HasMin ? Vector256.Load((float*)(p + 288)) : default;
+            acc0 = PanelFinish<TW>(acc0, i0, scales, mins, a, b, scalesAt, sumsAt, codeSumsAt);
+            if (TS.Tokens >= 2)
+                acc1 = PanelFinish<TW>(acc1, i1, scales, mins, a1, b, scalesAt, sumsAt, codeSumsAt);
+            if (TS.Tokens >= 3)
+                acc2 = PanelFinish<TW>(acc2, i2, scales, mins, a2, b, scalesAt, sumsAt, codeSumsAt);
+            if (TS.Tokens >= 4)
+                acc3 = PanelFinish<TW>(acc3, i3, scales, mins, a3, b, scalesAt, sumsAt, codeSumsAt);
+        }
+        acc0.Store(y);
+        if (TS.Tokens >= 2)
+            acc1.Store(y + yStride);
+        if (TS.Tokens >= 3)
+            acc2.Store(y + 2 * yStride);
+        if (TS.Tokens >= 4)
+            acc3.Store(y + 3 * yStride);
+    }
+
+    /// <summary>Without VNNI: the 16-bit pair sums of one 4-byte step (sign trick for signed Q8_0 codes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> PairProducts<TW>(Vector256<byte> codes, Vector256<sbyte> act) where TW : struct, ILegacyWeights =>
+        TW.PanelBiasShift < 0 && TW.PanelGroup == 1
+            ? Avx2.MultiplyAddAdjacent(Avx2.Abs(codes.AsSByte()), Avx2.Sign(act, codes.AsSByte()))
+            : Avx2.MultiplyAddAdjacent(codes, act);
+
+    /// <summary>Takes the bias off the panel sums, then acc = fma(isum, D_w * D_a, acc) (+ fma(M, S, acc)) for eight rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> PanelFinish<TW>(Vector256<float> acc, Vector256<int> isum, Vector256<float> scales, Vector256<float> mins,
+        byte* act, int b, long scalesAt, long sumsAt, long codeSumsAt) where TW : struct, ILegacyWeights
+    {
+        if (TW.PanelBiasShift >= 0)
+            isum -= Vector256.Create(((int*)(act + codeSumsAt))[b] << TW.PanelBiasShift);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), scales * Vector256.Create(((float*)(act + scalesAt))[b]), acc);
+        if (TW.HasMin)
+            acc = Fma.MultiplyAdd(mins, Vector256.Create(((float*)(act + sumsAt))[b]), acc);
+        return acc;
+    }
+
+    /// <summary>Four activation bytes broadcast to every 32-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast4(byte* p) => Vector256.Create(Unsafe.ReadUnaligned<int>(p)).AsSByte();
+
+    /// <summary>The exact sum of eight 32-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SumLanes(Vector256<int> v)
+    {
+        var t = Sse2.Add(v.GetLower(), v.GetUpper());
+        t = Sse2.Add(t, Sse2.Shuffle(t, 0b_01_00_11_10));
+        return Sse2.Add(t, Sse2.Shuffle(t, 0b_10_11_00_01)).ToScalar();
+    }
+
+    /// <summary>Lane r of the result = the sum of all eight lanes of p_r (exact integers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Pack8(Vector256<int> p0, Vector256<int> p1, Vector256<int> p2, Vector256<int> p3,
+        Vector256<int> p4, Vector256<int> p5, Vector256<int> p6, Vector256<int> p7)
+    {
+        var a = Avx2.HorizontalAdd(p0, p1);
+        var b = Avx2.HorizontalAdd(p2, p3);
+        var c = Avx2.HorizontalAdd(p4, p5);
+        var d = Avx2.HorizontalAdd(p6, p7);
+        var low = Avx2.HorizontalAdd(a, b);  // [p0..p3 over lanes 0-3 | p0..p3 over lanes 4-7]
+        var high = Avx2.HorizontalAdd(c, d); // the same for p4..p7
+        return Avx2.Permute2x128(low, high, 0x20) + Avx2.Permute2x128(low, high, 0x31);
+    }
+
+    /// <summary>Transposes 8 x 8 32-bit lanes: lane r of output m = lane m of input r. Writes the eight outputs to <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
+        Vector256<byte> c4, Vector256<byte> c5, Vector256<byte> c6, Vector256<byte> c7, int* dst)
+    {
+        var t0 = Avx2.UnpackLow(c0.AsInt32(), c1.AsInt32());
+        var t1 = Avx2.UnpackHigh(c0.AsInt32(), c1.AsInt32());
+        var t2 = Avx2.UnpackLow(c2.AsInt32(), c3.AsInt32());
+        var t3 = Avx2.UnpackHigh(c2.AsInt32(), c3.AsInt32());
+        var t4 = Avx2.UnpackLow(c4.AsInt32(), c5.AsInt32());
+        var t5 = Avx2.UnpackHigh(c4.AsInt32(), c5.AsInt32());
+        var t6 = Avx2.UnpackLow(c6.AsInt32(), c7.AsInt32());
+        var t7 = Avx2.UnpackHigh(c6.AsInt32(), c7.AsInt32());
+        var u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        var u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        var u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        var u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        var u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        var u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        var u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32();
+        var u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
+        Avx2.Permute2x128(u0, u4, 0x20).Store(dst);
+        Avx2.Permute2x128(u1, u5, 0x20).Store(dst + 8);
+        Avx2.Permute2x128(u2, u6, 0x20).Store(dst + 16);
+        Avx2.Permute2x128(u3, u7, 0x20).Store(dst + 24);
+        Avx2.Permute2x128(u0, u4, 0x31).Store(dst + 32);
+        Avx2.Permute2x128(u1, u5, 0x31).Store(dst + 40);
+        Avx2.Permute2x128(u2, u6, 0x31).Store(dst + 48);
+        Avx2.Permute2x128(u3, u7, 0x31).Store(dst + 56);
     }
 
     /// <summary>16 packed nibbles to 32 code bytes: low nibbles (weights 0-15), then high nibbles (weights 16-31).</summary>
@@ -210,6 +438,10 @@ internal static unsafe partial class X86Tiles
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Scale(byte* block) => HalfConvert.ToSingle(*(ushort*)block);
         public static float Min(byte* block) => 0;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelCodes(byte* block) => Codes(block);
+        public static int PanelBiasShift => 3;
+        public static int PanelGroup => 8;
     }
 
     private struct Q4_1Weights : ILegacyWeights
@@ -225,6 +457,10 @@ internal static unsafe partial class X86Tiles
         public static float Scale(byte* block) => HalfConvert.ToSingle(*(ushort*)block);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Min(byte* block) => HalfConvert.ToSingle(*(ushort*)(block + 2));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelCodes(byte* block) => Codes(block);
+        public static int PanelBiasShift => -1;
+        public static int PanelGroup => 8;
     }
 
     private struct Q5_0Weights : ILegacyWeights
@@ -239,6 +475,10 @@ internal static unsafe partial class X86Tiles
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Scale(byte* block) => HalfConvert.ToSingle(*(ushort*)block);
         public static float Min(byte* block) => 0;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelCodes(byte* block) => Codes(block);
+        public static int PanelBiasShift => 4;
+        public static int PanelGroup => 4;
     }
 
     private struct Q5_1Weights : ILegacyWeights
@@ -254,6 +494,10 @@ internal static unsafe partial class X86Tiles
         public static float Scale(byte* block) => HalfConvert.ToSingle(*(ushort*)block);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Min(byte* block) => HalfConvert.ToSingle(*(ushort*)(block + 2));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelCodes(byte* block) => Codes(block);
+        public static int PanelBiasShift => -1;
+        public static int PanelGroup => 4;
     }
 
     /// <summary>Signed codes: |w| times the activation with w's sign (|w| &lt;= 128 and |a| &lt;= 127 keep pairs in 16 bits).</summary>
@@ -270,5 +514,9 @@ internal static unsafe partial class X86Tiles
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Scale(byte* block) => HalfConvert.ToSingle(*(ushort*)block);
         public static float Min(byte* block) => 0;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelCodes(byte* block) => AvxVnni.IsSupported ? Codes(block) ^ Vector256.Create((byte)0x80) : Codes(block);
+        public static int PanelBiasShift => AvxVnni.IsSupported ? 7 : -1;
+        public static int PanelGroup => 1;
     }
 }
