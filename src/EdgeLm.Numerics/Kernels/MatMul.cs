@@ -228,6 +228,27 @@ public sealed unsafe class MatMul : IDisposable
         }
     }
 
+    /// <summary>
+    /// Grows the scratch now for products with up to <paramref name="tokens"/> rows of <paramref name="columns"/>
+    /// activations against <paramref name="weightType"/> weights, so that such products never allocate later.
+    /// </summary>
+    public void Reserve(GgmlType weightType, int columns, int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
+        var tiles = TileKernels.For(weightType);
+        if (tiles is not null)
+        {
+            EnsureScratch((long)tiles.PreparedRowBytes(columns) * tokens + TileKernels.RowAlignment);
+            if (tokens > 1 && tiles.Panel != null)
+                EnsurePanels(tiles.PanelBytes(columns));
+            return;
+        }
+        bool asFloat = weightType is GgmlType.F16 or GgmlType.BF16;
+        int rowBytes = asFloat ? columns * sizeof(float) : VecDot.ActivationRowBytes(weightType, columns);
+        EnsureScratch((long)rowBytes * tokens + (asFloat ? columns * sizeof(ushort) : 0));
+    }
+
     /// <summary>Converts each token's activations once; returns the prepared row stride in bytes.</summary>
     private int PrepareActivations(GgmlType type, ReadOnlySpan<float> x, int tokens, int columns)
     {

@@ -1,4 +1,5 @@
 using EdgeLm.Numerics.Kernels;
+using EdgeLm.Numerics.Quants;
 
 namespace EdgeLm.Runtime.Architectures;
 
@@ -27,7 +28,11 @@ public sealed class ForwardState
         int padded = (contextLength + 7) & ~7;
         Attention = new AttentionScratch[MatMul.Threads];
         for (int i = 0; i < Attention.Length; i++)
+        {
             Attention[i] = new AttentionScratch(p.GroupSize * padded);
+            // Grown now for the longest context, so attention never allocates while decoding.
+            Attention[i].MatMul.Reserve(GgmlType.F16, Math.Max(p.HeadDimension, padded), p.GroupSize);
+        }
         RopeCos = new float[p.RopeDimensionCount / 2];
         RopeSin = new float[p.RopeDimensionCount / 2];
     }

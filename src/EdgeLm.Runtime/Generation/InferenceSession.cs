@@ -30,6 +30,9 @@ public sealed class InferenceSession
         _lastLogits = new float[p.VocabularySize];
     }
 
+    /// <summary>The forward pass's buffers and worker team (for diagnostics and tests).</summary>
+    internal ForwardState State => _state;
+
     /// <summary>The model this session runs.</summary>
     public LanguageModel Model { get; }
 
