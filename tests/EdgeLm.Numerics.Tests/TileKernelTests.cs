@@ -84,6 +84,39 @@ public class TileKernelTests
     }
 
     /// <summary>
+    /// The same special halves inside a matrix: the prompt path (rows widened once into a panel) must give every
+    /// output exactly as the single dot product does, whichever rows hold the infinity or NaN.
+    /// </summary>
+    [Theory]
+    [InlineData((ushort)0x7C00)]
+    [InlineData((ushort)0x7E00)]
+    [Trait("Category", "Simd")]
+    public void F16SpecialValuesInAMatrixFollowTheSingleDotProduct(ushort special)
+    {
+        const int rows = 19, columns = 45;
+        var halves = GC.AllocateArray<ushort>(rows * columns, pinned: true);
+        HalfConvert.ToHalf(TestData.Gaussian(rows * columns, seed: 8), halves);
+        halves[3 * columns + 41] = special; // row 3, in the tail
+        halves[10 * columns + 5] = special; // row 10, in the vector part
+        var w = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(halves, 0), GgmlType.F16, rows, columns);
+        foreach (int tokens in new[] { 1, 6 })
+        {
+            var x = TestData.Gaussian(tokens * columns, seed: 9);
+            var y = new float[tokens * rows];
+            using var matmul = new MatMul(1);
+            matmul.Multiply(w, x, y, tokens);
+            var act = new byte[VecDot.ActivationRowBytes(GgmlType.F16, columns)];
+            for (int t = 0; t < tokens; t++)
+            {
+                VecDot.QuantizeActivations(GgmlType.F16, x.AsSpan(t * columns, columns), act);
+                for (int r = 0; r < rows; r++)
+                    Assert.Equal(VecDot.Dot(GgmlType.F16, w.Row(r), act, columns), y[t * rows + r]);
+            }
+        }
+        GC.KeepAlive(halves);
+    }
+
+    /// <summary>
     /// Every token count (1-9: groups of four plus the 1-3 remainders), odd row counts (a single row left after the
     /// pairs of decode), and 1-3 threads: each output equals VecDot.Dot of its row and token exactly.
     /// </summary>

@@ -35,7 +35,123 @@ internal static unsafe partial class X86Tiles
         Tile1x2 = &FloatTile<TW, Tile1x2>,
         Tile1x3 = &FloatTile<TW, Tile1x3>,
         Tile1x4 = &FloatTile<TW, Tile1x4>,
+        PanelBytes = &FloatPanelBytes,
+        Panel = &FloatPanel<TW>,
     };
+
+    private static int FloatPanelBytes(int columns) => 2 * AlignRow(columns * sizeof(float));
+
+    /// <summary>
+    /// Eight rows against several tokens, two rows at a time: the two rows widened once into float in
+    /// <paramref name="panel"/>, then every token, four at a time, against them in a 2 x 4 register tile. The lanes,
+    /// their order and the tail are those of <see cref="FloatTile{TW, TS}"/>, so results are the same.
+    /// </summary>
+    private static void FloatPanel<TW>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
+        where TW : struct, IFloatWeights
+    {
+        var w0 = (float*)panel;
+        var w1 = (float*)(panel + AlignRow(columns * sizeof(float)));
+        int full = columns & ~7;
+        for (int pair = 0; pair < 8; pair += 2)
+        {
+            byte* row0 = w + pair * wStride, row1 = row0 + wStride;
+            Vector256<ushort> largest = default;
+            int c = 0;
+            for (; c < full; c += 8)
+            {
+                TW.Widen8(row0, c, ref largest).Store(w0 + c);
+                TW.Widen8(row1, c, ref largest).Store(w1 + c);
+            }
+            for (; c < columns; c++)
+            {
+                w0[c] = TW.Widen1(row0, c);
+                w1[c] = TW.Widen1(row1, c);
+            }
+            float* yp = y + pair;
+            if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
+            {
+                for (int t = 0; t < tokens; t++)
+                    FloatTileExact<TW, Tile2x1>(row0, wStride, a + t * aStride, aStride, yp + t * yStride, yStride, columns);
+                continue;
+            }
+            int t0 = 0;
+            for (; t0 + 4 <= tokens; t0 += 4)
+                FloatPanelTokens<Tile1x4>(w0, w1, a + t0 * aStride, aStride, yp + t0 * yStride, yStride, columns);
+            switch (tokens - t0)
+            {
+                case 3: FloatPanelTokens<Tile1x3>(w0, w1, a + t0 * aStride, aStride, yp + t0 * yStride, yStride, columns); break;
+                case 2: FloatPanelTokens<Tile1x2>(w0, w1, a + t0 * aStride, aStride, yp + t0 * yStride, yStride, columns); break;
+                case 1: FloatPanelTokens<Tile1x1>(w0, w1, a + t0 * aStride, aStride, yp + t0 * yStride, yStride, columns); break;
+            }
+        }
+    }
+
+    /// <summary>Two widened rows against TS.Tokens tokens: y[r + t * yStride].</summary>
+    [SkipLocalsInit]
+    private static void FloatPanelTokens<TS>(float* w0, float* w1, byte* a, long aStride, float* y, long yStride, int columns)
+        where TS : struct, ITileShape
+    {
+        var x0 = (float*)a;
+        var x1 = (float*)(a + aStride);
+        var x2 = (float*)(a + 2 * aStride);
+        var x3 = (float*)(a + 3 * aStride);
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        int full = columns & ~7;
+        for (int c = 0; c < full; c += 8)
+        {
+            var u = Vector256.Load(w0 + c);
+            var v = Vector256.Load(w1 + c);
+            var t = Vector256.Load(x0 + c);
+            a00 = Fma.MultiplyAdd(u, t, a00);
+            a10 = Fma.MultiplyAdd(v, t, a10);
+            if (TS.Tokens >= 2)
+            {
+                t = Vector256.Load(x1 + c);
+                a01 = Fma.MultiplyAdd(u, t, a01);
+                a11 = Fma.MultiplyAdd(v, t, a11);
+            }
+            if (TS.Tokens >= 3)
+            {
+                t = Vector256.Load(x2 + c);
+                a02 = Fma.MultiplyAdd(u, t, a02);
+                a12 = Fma.MultiplyAdd(v, t, a12);
+            }
+            if (TS.Tokens >= 4)
+            {
+                t = Vector256.Load(x3 + c);
+                a03 = Fma.MultiplyAdd(u, t, a03);
+                a13 = Fma.MultiplyAdd(v, t, a13);
+            }
+        }
+        y[0] = Sum8(a00) + PanelTail(w0, x0, full, columns);
+        y[1] = Sum8(a10) + PanelTail(w1, x0, full, columns);
+        if (TS.Tokens >= 2)
+        {
+            y[yStride] = Sum8(a01) + PanelTail(w0, x1, full, columns);
+            y[yStride + 1] = Sum8(a11) + PanelTail(w1, x1, full, columns);
+        }
+        if (TS.Tokens >= 3)
+        {
+            y[2 * yStride] = Sum8(a02) + PanelTail(w0, x2, full, columns);
+            y[2 * yStride + 1] = Sum8(a12) + PanelTail(w1, x2, full, columns);
+        }
+        if (TS.Tokens >= 4)
+        {
+            y[3 * yStride] = Sum8(a03) + PanelTail(w0, x3, full, columns);
+            y[3 * yStride + 1] = Sum8(a13) + PanelTail(w1, x3, full, columns);
+        }
+    }
+
+    /// <summary>The last columns % 8 products, one by one, from a widened row (as <see cref="FloatTail{TW}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float PanelTail(float* w, float* x, int from, int to)
+    {
+        float sum = 0;
+        for (int c = from; c < to; c++)
+            sum = MathF.FusedMultiplyAdd(w[c], x[c], sum);
+        return sum;
+    }
 
     private static int FloatRowBytes(int columns) => AlignRow(columns * sizeof(float));
 
