@@ -15,7 +15,7 @@ internal static class Program
     /// <summary>Other processes' load, in cores, under which the machine counts as quiet enough to measure.</summary>
     private const double QuietCores = 0.25;
 
-    private static string Cores(double? cores) => cores is { } c ? $"{c:F2} cores" : "unknown";
+    private static string Cores(double? cores) => cores is { } c ? $"{c:F2} cores" : "not measured";
 
     private static int Main(string[] args)
     {
