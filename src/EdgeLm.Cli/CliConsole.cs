@@ -3,8 +3,11 @@ using System.Text.Json;
 
 namespace EdgeLm.Cli;
 
-/// <summary>Where a verb writes: human text or one JSON object to standard output, diagnostics to standard error.</summary>
-public sealed class CliConsole(TextWriter output, TextWriter error)
+/// <summary>
+/// Where a verb reads and writes: human text or one JSON object to standard output, diagnostics to standard error,
+/// and standard input for the interactive <c>chat</c>.
+/// </summary>
+public sealed class CliConsole(TextWriter output, TextWriter error, TextReader? input = null)
 {
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -18,6 +21,9 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
 
     /// <summary>Standard error.</summary>
     public TextWriter Error { get; } = error;
+
+    /// <summary>Standard input (for interactive verbs).</summary>
+    public TextReader Input { get; } = input ?? TextReader.Null;
 
     /// <summary>Writes <paramref name="value"/> as one line of JSON to standard output.</summary>
     public void WriteJson(object value) => Output.WriteLine(JsonSerializer.Serialize(value, JsonOptions));

@@ -21,10 +21,13 @@ public static class EdgeLmCli
     /// <summary>Exit code of a bad command line.</summary>
     public const int BadUsage = 2;
 
-    /// <summary>Parses <paramref name="args"/> and runs the verb, writing to <paramref name="output"/> and <paramref name="error"/>.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the verb, writing to <paramref name="output"/> and <paramref name="error"/>
+    /// and reading <paramref name="input"/> (interactive verbs only).
+    /// </summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader? input = null)
     {
-        var console = new CliConsole(output, error);
+        var console = new CliConsole(output, error, input);
         var root = new RootCommand("EdgeLm: run GGUF language models on this CPU, offline.")
         {
             RunCommand.Create(console),
@@ -36,7 +39,9 @@ public static class EdgeLmCli
             BenchCommand.Create(console),
             QuantizeCommand.Create(console),
             ImatrixCommand.Create(console),
+            KldCommand.Create(console),
             ServeCommand.Create(console),
+            ChatCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

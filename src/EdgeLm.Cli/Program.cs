@@ -2,5 +2,5 @@ namespace EdgeLm.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => EdgeLmCli.Run(args, Console.Out, Console.Error);
+    private static int Main(string[] args) => EdgeLmCli.Run(args, Console.Out, Console.Error, Console.In);
 }

@@ -11,11 +11,14 @@ internal static class CliRunner
         public JsonElement Json => JsonDocument.Parse(Output).RootElement;
     }
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunWithInput("", args);
+
+    /// <summary>Runs with <paramref name="input"/> as standard input (for the interactive chat).</summary>
+    public static Result RunWithInput(string input, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = EdgeLmCli.Run(args, output, error);
+        int code = EdgeLmCli.Run(args, output, error, new StringReader(input));
         return new Result(code, output.ToString(), error.ToString());
     }
 }

@@ -168,4 +168,23 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Equal(2, CliRunner.Run("imatrix", "-f", Sample, "-o", Path.Combine(_folder, "missing", "im.gguf")).ExitCode);
         Assert.False(File.Exists(output));
     }
+    /// <summary>kld: zero against itself, positive against a quantized copy, with the quantized copy's perplexity.</summary>
+    [Fact]
+    public void KldMeasuresWhatQuantizingCost()
+    {
+        string q = PathOf("q3.gguf");
+        Assert.Equal(0, CliRunner.Run("quantize", RepoPaths.Stories260K, q, "Q3_K_M").ExitCode);
+        var self = CliRunner.Run("kld", "--candidate", RepoPaths.Stories260K, "-f", Sample, "-c", "256", "--chunks", "2", "--json");
+        Assert.True(self.ExitCode == 0, self.Error);
+        Assert.Equal(0, self.Json.GetProperty("mean").GetDouble(), 9);
+        Assert.Equal(1, self.Json.GetProperty("top1_agreement").GetDouble());
+        var r = CliRunner.Run("kld", "--candidate", q, "-f", Sample, "-c", "256", "--chunks", "2", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        double mean = r.Json.GetProperty("mean").GetDouble();
+        Assert.InRange(mean, 1e-4, 1);
+        Assert.True(r.Json.GetProperty("p99").GetDouble() >= r.Json.GetProperty("median").GetDouble());
+        Assert.InRange(r.Json.GetProperty("top1_agreement").GetDouble(), 0.5, 1);
+        Assert.Equal(self.Json.GetProperty("base_perplexity").GetDouble(), r.Json.GetProperty("base_perplexity").GetDouble(), 9);
+        Assert.Equal(2, CliRunner.Run("kld", "--candidate", PathOf("missing.gguf"), "-f", Sample).ExitCode);
+    }
 }

@@ -39,6 +39,7 @@ internal sealed class GrammarAutomaton
     // Scratch for one closure.
     private readonly List<int> _ready = [];
     private readonly HashSet<long> _visited = [];
+    private readonly Stack<(int Pos, int Parent)> _work = new();
     private bool _complete;
 
     public GrammarAutomaton(GbnfGrammar grammar)
@@ -122,26 +123,33 @@ internal sealed class GrammarAutomaton
     }
 
     // Follows the grammar from (pos, parent) until every path rests on a terminal (a ready node) or empties the stack.
+    // Iterative (an explicit work list), so long chains of rules that can match nothing cannot overflow the call stack.
     private void Expand(int pos, int parent)
     {
-        if (!_visited.Add(((long)pos << 32) | (uint)parent))
-            return;
-        switch (_grammar.Kinds[pos])
+        _work.Clear();
+        _work.Push((pos, parent));
+        while (_work.TryPop(out var item))
         {
-            case ElementKind.Terminal:
-                _ready.Add(InternNode(pos, parent));
-                break;
-            case ElementKind.End:
-                if (parent == 0)
-                    _complete = true;
-                else
-                    Expand(_nodePosition[parent], _nodeParent[parent]);
-                break;
-            default:
-                int continuation = _grammar.Kinds[pos + 1] == ElementKind.End ? parent : InternNode(pos + 1, parent);
-                foreach (int start in _grammar.Alternatives[_grammar.Operands[pos]])
-                    Expand(start, continuation);
-                break;
+            (pos, parent) = item;
+            if (!_visited.Add(((long)pos << 32) | (uint)parent))
+                continue;
+            switch (_grammar.Kinds[pos])
+            {
+                case ElementKind.Terminal:
+                    _ready.Add(InternNode(pos, parent));
+                    break;
+                case ElementKind.End:
+                    if (parent == 0)
+                        _complete = true;
+                    else
+                        _work.Push((_nodePosition[parent], _nodeParent[parent]));
+                    break;
+                default:
+                    int continuation = _grammar.Kinds[pos + 1] == ElementKind.End ? parent : InternNode(pos + 1, parent);
+                    foreach (int start in _grammar.Alternatives[_grammar.Operands[pos]])
+                        _work.Push((start, continuation));
+                    break;
+            }
         }
     }
 

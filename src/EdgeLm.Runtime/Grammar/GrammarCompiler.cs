@@ -14,6 +14,7 @@ internal sealed class GrammarCompiler
     private readonly List<ByteSet> _terminals = [];
     private readonly Dictionary<ByteSet, int> _terminalIndex = [];
     private readonly Dictionary<string, Symbol> _classCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _helperCounts = new(StringComparer.Ordinal);
 
     public static GbnfGrammar Compile(string source, List<GbnfRule> rules, string rootName)
     {
@@ -44,11 +45,14 @@ internal sealed class GrammarCompiler
         return index;
     }
 
+    // Helper rules are named owner_1, owner_2, ...; the counter per owner keeps naming linear in the rule count.
     private int AddHelperRule(string owner)
     {
-        int n = 1;
-        while (_byName.ContainsKey($"{owner}_{n}"))
+        int n = _helperCounts.GetValueOrDefault(owner);
+        do
             n++;
+        while (_byName.ContainsKey($"{owner}_{n}"));
+        _helperCounts[owner] = n;
         return AddRule($"{owner}_{n}");
     }
 
@@ -273,30 +277,41 @@ internal sealed class GrammarCompiler
                 }
             }
         }
+        // Depth-first search with an explicit stack (grammars can chain many thousands of rules); a rule met again
+        // while still on the current path closes a cycle.
         var color = new byte[count]; // 0 unvisited, 1 on the path, 2 done
         var path = new List<int>();
+        var next = new List<int>();   // per path entry: the index of the next edge to follow
         for (int r = 0; r < count; r++)
         {
-            if (color[r] == 0)
-                Visit(r);
-        }
-
-        void Visit(int r)
-        {
+            if (color[r] != 0)
+                continue;
             color[r] = 1;
             path.Add(r);
-            foreach (int next in leftEdges[r])
+            next.Add(0);
+            while (path.Count > 0)
             {
-                if (color[next] == 1)
+                int top = path[^1];
+                if (next[^1] == leftEdges[top].Count)
                 {
-                    var cycle = path.Skip(path.IndexOf(next)).Append(next).Select(i => _names[i]);
+                    color[top] = 2;
+                    path.RemoveAt(path.Count - 1);
+                    next.RemoveAt(next.Count - 1);
+                    continue;
+                }
+                int target = leftEdges[top][next[^1]++];
+                if (color[target] == 1)
+                {
+                    var cycle = path.Skip(path.IndexOf(target)).Append(target).Select(i => _names[i]);
                     throw new GrammarException($"Left recursion is not supported: {string.Join(" -> ", cycle)} can repeat without matching anything");
                 }
-                if (color[next] == 0)
-                    Visit(next);
+                if (color[target] == 0)
+                {
+                    color[target] = 1;
+                    path.Add(target);
+                    next.Add(0);
+                }
             }
-            path.RemoveAt(path.Count - 1);
-            color[r] = 2;
         }
     }
 }

@@ -100,7 +100,4 @@ internal sealed class TokenMaskCache(GrammarAutomaton automaton, GrammarVocabula
 }
 
 /// <summary>A state's allowed tokens as a bit per token id, and the farthest completion distance any of them leads to.</summary>
-internal sealed record TokenMask(ulong[] Bits, long MaxNextDistance)
-{
-    public bool Contains(int id) => (uint)id < (uint)(Bits.Length * 64) && ((Bits[id >> 6] >> (id & 63)) & 1) != 0;
-}
+internal sealed record TokenMask(ulong[] Bits, long MaxNextDistance);

@@ -133,6 +133,17 @@ public class GrammarMatcherTests
     }
 
     [Fact]
+    public void LongChainsOfEmptiableRulesDoNotOverflowTheStack()
+    {
+        // 50000 nested optionals of an optional item: expanding the start walks the whole chain (and compiling it,
+        // naming 50000 helper rules, must stay linear).
+        var g = G.Parse("root ::= (\"a\"?){0,50000} \"b\"");
+        Assert.True(g.Matches("b"));
+        Assert.True(g.Matches("ab"));
+        Assert.False(g.Matches("aa"));
+    }
+
+    [Fact]
     public void AmbiguousGrammarsKeepEveryLiveParse()
     {
         var g = G.Parse("root ::= a | b\na ::= \"x\" \"y\"* \"z\"\nb ::= \"x\" [y-z]* \"w\"");

@@ -28,7 +28,7 @@ public class GrammarSamplerPerformanceTests(ITestOutputHelper output)
     private enum Step { MaskComputed, MaskCached, BudgetBinding }
 
     [Fact]
-    public void MaskingA32000TokenVocabularyTakesAFewMillisecondsPerToken()
+    public void RandomWalksOverA32000TokenVocabularyAllCompleteWithinTheBudget()
     {
         var tokenizer = Tokenizer.FromGguf(RepoPaths.Fixture("vocab", "ggml-vocab-llama-spm.gguf"));
         Assert.Equal(32000, tokenizer.VocabularySize);
@@ -91,7 +91,8 @@ public class GrammarSamplerPerformanceTests(ITestOutputHelper output)
         foreach (var kind in Enum.GetValues<Step>())
             output.WriteLine($"  {kind}: {Ms(ticks[(int)kind], counts[(int)kind]):F3} ms per token ({counts[(int)kind]} tokens)");
         output.WriteLine($"  40 candidates: {Ms(truncatedTicks, steps):F3} ms per token");
+        // Speed is reported above, not asserted (timings belong to benchmarks); what must hold is that every budgeted
+        // walk over the real vocabulary ends complete.
         Assert.Equal(6, complete);
-        Assert.True(perToken < 25, $"{perToken:F2} ms per token");
     }
 }

@@ -169,8 +169,9 @@ public class JsonSchemaGrammarTests
 
     [Theory]
     [InlineData("""{"type":"string","pattern":"^a+$"}""", "'pattern' is not supported")]
-    [InlineData("""{"properties":{"a":{}},"additionalProperties":true}""", "additionalProperties")]
-    [InlineData("""{"properties":{"a":{}},"required":["b"]}""", "required property 'b' is not declared")]
+    [InlineData("""{"properties":{"a":{}},"required":["b"],"additionalProperties":false}""", "required property 'b' is neither declared")]
+    [InlineData("""{"type":"string","enum":[1,2]}""", "no 'enum' value is of the schema's 'type'")]
+    [InlineData("""{"type":"integer","const":1.5}""", "'const' is not of the schema's 'type'")]
     [InlineData("""{"$ref":"https://example.com/s.json"}""", "outside this document")]
     [InlineData("""{"$ref":"#/$defs/missing"}""", "does not resolve")]
     [InlineData("""{"allOf":[{"type":"string"},{"maxLength":3}]}""", "'allOf' with more than one")]
@@ -188,6 +189,36 @@ public class JsonSchemaGrammarTests
         var e = Assert.Throws<GrammarException>(() => JsonSchemaGrammar.FromSchema(schema));
         Assert.Contains(message, e.Message);
     }
+
+    [Fact]
+    public void OpenObjectsWithPropertiesAreWrittenClosed() => Check(
+        """{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":true}""",
+        ["{}", """{"a":1}"""], ["""{"a":1,"b":2}"""]);
+
+    [Fact]
+    public void RequiredNamesOutsidePropertiesFollowWithAnyValue()
+    {
+        Check("""{"type":"object","properties":{"a":{"type":"integer"}},"required":["b"]}""",
+            ["""{"b":null}""", """{"a":1,"b":[true]}"""], ["{}", """{"b":1,"a":1}"""]);
+        Check("""{"type":"object","required":["n"],"additionalProperties":{"type":"integer"}}""",
+            ["""{"n":3}"""], ["""{"n":"x"}""", "{}"]);
+    }
+
+    [Fact]
+    public void EnumValuesOfAnotherTypeAreLeftOut() => Check(
+        """{"type":["string","null"],"enum":["a",1,null,true]}""", ["\"a\"", "null"], ["1", "true"]);
+
+    [Fact]
+    public void APydanticStyleSchema() => Check(
+        """
+        {"$defs":{"Color":{"enum":["red","green"],"title":"Color","type":"string"}},
+         "properties":{"name":{"title":"Name","type":"string"},"color":{"$ref":"#/$defs/Color"},
+                       "size":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null,"title":"Size"},
+                       "tags":{"items":{"type":"string"},"title":"Tags","type":"array"}},
+         "required":["name","color"],"title":"Item","type":"object"}
+        """,
+        ["""{"name":"x","color":"red"}""", """{"name":"x","color":"green","size":null,"tags":["a"]}""", """{"name":"","color":"red","size":3}"""],
+        ["""{"name":"x","color":"blue"}""", """{"color":"red"}""", """{"name":"x","color":"red","size":"3"}"""]);
 
     [Fact]
     public void AnnotationsAndUnknownKeywordsAreIgnored() => Check(

@@ -6,7 +6,8 @@ namespace EdgeLm.Runtime.Tests.Grammar;
 /// Seeded random JSON Schemas over the subset the converter supports, nested at most <see cref="MaxDepth"/> deep:
 /// objects (required and optional properties), arrays with item counts, strings with lengths, integers and numbers
 /// with bounds (inclusive, exclusive, non-integral), booleans, null, enum, const, type lists, anyOf, oneOf (branches
-/// of distinct types, so at most one can match), $ref to $defs (one recursive), and open objects and maps.
+/// of distinct types, so at most one can match), $ref to $defs (one recursive), open objects and maps, and required
+/// names outside the declared properties.
 /// </summary>
 internal sealed class RandomSchemas(int seed)
 {
@@ -137,9 +138,16 @@ internal sealed class RandomSchemas(int seed)
             if (_random.Next(3) > 0)
                 required.Add(name);
         }
+        if (_random.Next(10) == 0)
+            required.Add("undeclared"); // required but not in properties: any value
         var o = new JsonObject { ["type"] = "object", ["properties"] = properties, ["required"] = required };
-        if (_random.Next(3) == 0)
-            o["additionalProperties"] = false;
+        switch (_random.Next(6))
+        {
+            case 0: o["additionalProperties"] = false; break;
+            case 1: o["additionalProperties"] = true; break; // written closed anyway
+        }
+        if (o["additionalProperties"] is JsonValue closed && !closed.GetValue<bool>())
+            required.Remove(required.FirstOrDefault(r => (string?)r == "undeclared"));
         return o;
     }
 

@@ -77,6 +77,8 @@ internal sealed class JsonSchemaConverter
         if (schema.TryGetProperty("const", out var constant))
         {
             RequireAlone(keywords, "const", path, "type");
+            if (!OfDeclaredType(schema, constant, path))
+                throw Error(path, "'const' is not of the schema's 'type'");
             return Literal(constant);
         }
         if (schema.TryGetProperty("enum", out var values))
@@ -84,7 +86,11 @@ internal sealed class JsonSchemaConverter
             RequireAlone(keywords, "enum", path, "type");
             if (values.ValueKind != JsonValueKind.Array || values.GetArrayLength() == 0)
                 throw Error(path, "'enum' must be a non-empty array");
-            return Alternatives(values.EnumerateArray().Select(Literal));
+            // Values of another type than the schema's 'type' could never validate: leave them out.
+            var typed = values.EnumerateArray().Where(v => OfDeclaredType(schema, v, path)).ToList();
+            if (typed.Count == 0)
+                throw Error(path, "no 'enum' value is of the schema's 'type'");
+            return Alternatives(typed.Select(Literal));
         }
         foreach (string combinator in (ReadOnlySpan<string>)["anyOf", "oneOf", "allOf"])
         {
@@ -102,6 +108,19 @@ internal sealed class JsonSchemaConverter
             return Shared("json-value");
         return Alternatives(types.Select(t => VisitType(schema, t, hint, path)));
     }
+
+    private bool OfDeclaredType(JsonElement schema, JsonElement value, string path) =>
+        !schema.TryGetProperty("type", out _) || Types(schema, path).Any(t => t switch
+        {
+            "object" => value.ValueKind == JsonValueKind.Object,
+            "array" => value.ValueKind == JsonValueKind.Array,
+            "string" => value.ValueKind == JsonValueKind.String,
+            "boolean" => value.ValueKind is JsonValueKind.True or JsonValueKind.False,
+            "null" => value.ValueKind == JsonValueKind.Null,
+            "number" => value.ValueKind == JsonValueKind.Number,
+            "integer" => value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal d) && decimal.Truncate(d) == d,
+            _ => false,
+        });
 
     private List<string> Types(JsonElement schema, string path)
     {
@@ -138,35 +157,47 @@ internal sealed class JsonSchemaConverter
         _ => throw Error(path, $"unknown type '{type}'"),
     };
 
-    // Properties in schema order; required ones always present, optional ones skippable. With n properties:
-    // "{" ws (kv_k rest_(k+1) | ...) "}" over every k whose predecessors are all optional, where
-    // rest_i ::= ("," ws kv_i)? rest_(i+1) for an optional property and "," ws kv_i rest_(i+1) for a required one.
+    // Properties in schema order (then required names 'properties' does not declare, with any value); required ones
+    // always present, optional ones skippable. With n properties: "{" ws (kv_k rest_(k+1) | ...) "}" over every k
+    // whose predecessors are all optional, where rest_i ::= ("," ws kv_i)? rest_(i+1) for an optional property and
+    // "," ws kv_i rest_(i+1) for a required one. Objects with properties are closed: additionalProperties is not used.
     private string Object(JsonElement schema, string hint, string path)
     {
         Shared("ws");
         var properties = schema.TryGetProperty("properties", out var p) ? p : default;
         if (properties.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Object))
             throw Error(path, "'properties' must be an object");
-        var names = properties.ValueKind == JsonValueKind.Object ? properties.EnumerateObject().Select(x => x.Name).ToList() : [];
-        if (names.Distinct().Count() != names.Count)
-            throw Error(path, "'properties' names a property twice");
+        var members = new List<(string Name, JsonElement Schema, string Path)>();
+        if (properties.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in properties.EnumerateObject())
+            {
+                if (members.Any(m => m.Name == property.Name))
+                    throw Error(path, $"'properties' names '{property.Name}' twice");
+                members.Add((property.Name, property.Value, $"{path}/properties/{property.Name}"));
+            }
+        }
         var required = new HashSet<string>(StringComparer.Ordinal);
+        bool hasAdditional = schema.TryGetProperty("additionalProperties", out var additional);
         if (schema.TryGetProperty("required", out var req))
         {
             if (req.ValueKind != JsonValueKind.Array || req.EnumerateArray().Any(r => r.ValueKind != JsonValueKind.String))
                 throw Error(path, "'required' must be an array of property names");
             foreach (var r in req.EnumerateArray())
             {
-                if (!names.Contains(r.GetString()!))
-                    throw Error(path, $"required property '{r.GetString()}' is not declared in 'properties' (objects are closed)");
-                required.Add(r.GetString()!);
+                string name = r.GetString()!;
+                if (!required.Add(name) || members.Any(m => m.Name == name))
+                    continue;
+                if (hasAdditional && additional.ValueKind == JsonValueKind.False)
+                    throw Error(path, $"required property '{name}' is neither declared nor allowed by 'additionalProperties: false'");
+                var valueSchema = hasAdditional && additional.ValueKind == JsonValueKind.Object ? additional : default;
+                members.Add((name, valueSchema, valueSchema.ValueKind == JsonValueKind.Object ? path + "/additionalProperties" : path + "/required"));
             }
         }
-        bool hasAdditional = schema.TryGetProperty("additionalProperties", out var additional);
-        if (names.Count == 0)
+        if (members.Count == 0)
         {
             if (hasAdditional && additional.ValueKind == JsonValueKind.False)
-                return Named(hint, "\"{\" " + Shared("ws") + " \"}\"");
+                return Named(hint, "\"{\" ws \"}\"");
             if (hasAdditional && additional.ValueKind == JsonValueKind.Object)
             {
                 string value = Visit(additional, hint + "-value", path + "/additionalProperties");
@@ -175,30 +206,28 @@ internal sealed class JsonSchemaConverter
             }
             return Shared("json-object");
         }
-        if (hasAdditional && additional.ValueKind != JsonValueKind.False)
-            throw Error(path, "'additionalProperties' other than false is not supported next to 'properties' (objects with properties are closed)");
 
-        var members = new string[names.Count];
-        for (int i = 0; i < names.Count; i++)
+        var kv = new string[members.Count];
+        for (int i = 0; i < members.Count; i++)
         {
-            string name = names[i];
-            string value = Visit(properties.GetProperty(name), $"{hint}-{name}", $"{path}/properties/{name}");
+            var (name, memberSchema, memberPath) = members[i];
+            string value = memberSchema.ValueKind == JsonValueKind.Undefined ? Shared("json-value") : Visit(memberSchema, $"{hint}-{name}", memberPath);
             string key = JsonGrammarRules.Literal(JsonSerializer.Serialize(name, LiteralOptions));
-            members[i] = Named($"{hint}-{name}-kv", $"{key} ws \":\" ws {value} ws");
+            kv[i] = Named($"{hint}-{name}-kv", $"{key} ws \":\" ws {value} ws");
         }
         // rest[i]: the members from i on, after at least one member was written; null when nothing remains.
-        var rest = new string?[names.Count + 1];
-        for (int i = names.Count - 1; i >= 0; i--)
+        var rest = new string?[members.Count + 1];
+        for (int i = members.Count - 1; i >= 0; i--)
         {
-            string item = required.Contains(names[i]) ? $"\",\" ws {members[i]}" : $"(\",\" ws {members[i]})?";
+            string item = required.Contains(members[i].Name) ? $"\",\" ws {kv[i]}" : $"(\",\" ws {kv[i]})?";
             rest[i] = Named($"{hint}-rest-{i}", rest[i + 1] is { } next ? $"{item} {next}" : item);
         }
         var firsts = new List<string>();
         bool allOptional = true;
-        for (int k = 0; k < names.Count; k++)
+        for (int k = 0; k < members.Count; k++)
         {
-            firsts.Add(rest[k + 1] is { } next ? $"{members[k]} {next}" : members[k]);
-            if (required.Contains(names[k]))
+            firsts.Add(rest[k + 1] is { } next ? $"{kv[k]} {next}" : kv[k]);
+            if (required.Contains(members[k].Name))
             {
                 allOptional = false;
                 break;

@@ -14,9 +14,11 @@ namespace EdgeLm.Runtime.Grammar.Json;
 /// <c>properties</c>, and <c>true</c>/<c>{}</c>/<c>{"type":"object"}</c> as any JSON value/object.
 /// Annotations (<c>title</c>, <c>description</c>, <c>default</c>, <c>examples</c>, <c>format</c>, ...) are ignored;
 /// unknown keywords too, as JSON Schema prescribes.</para>
-/// <para>Choices made for determinism and termination: an object with <c>properties</c> is closed
-/// (<c>additionalProperties: false</c> by default; giving it another value is an error) and its properties come in
-/// schema order, required ones always, optional ones possibly left out. Whitespace is bounded (one space, or a line
+/// <para>Choices made for determinism and termination: an object with <c>properties</c> is closed (as if
+/// <c>additionalProperties: false</c>, whatever it says: a closed object is valid under an open schema too) and its
+/// properties come in schema order, required ones always, optional ones possibly left out; <c>required</c> names that
+/// <c>properties</c> does not declare follow them, with any value (or the <c>additionalProperties</c> schema).
+/// <c>enum</c>/<c>const</c> values of another type than a <c>type</c> beside them are left out. Whitespace is bounded (one space, or a line
 /// break and at most 20 spaces or tabs, between tokens). Unbounded integer parts have at most 16 digits, fractions at
 /// most 15, exponents at most 3. Numbers with bounds use integral bounds (a non-integral bound is rounded inward, an
 /// exclusive bound moves to the next integer inward) and are written without exponent. <c>oneOf</c> is matched like

@@ -12,7 +12,8 @@ public static class JsonSchemaValidator
     /// <summary>
     /// The problems of <paramref name="instance"/> under <paramref name="schema"/> (empty when valid), each prefixed by
     /// the JSON pointer of the offending value. With <paramref name="closedObjects"/>, an object schema with
-    /// <c>properties</c> and no <c>additionalProperties</c> refuses other properties, as the grammar does.
+    /// <c>properties</c> and no <c>additionalProperties</c> refuses properties it neither declares nor requires, as the
+    /// grammar does.
     /// </summary>
     public static IReadOnlyList<string> Validate(JsonElement schema, JsonElement instance, bool closedObjects = true)
     {
@@ -93,7 +94,8 @@ public static class JsonSchemaValidator
         private void CheckObject(JsonElement schema, JsonElement value, string path)
         {
             bool hasProperties = schema.TryGetProperty("properties", out var properties);
-            if (schema.TryGetProperty("required", out var required))
+            bool hasRequired = schema.TryGetProperty("required", out var required);
+            if (hasRequired)
             {
                 foreach (var name in required.EnumerateArray())
                 {
@@ -109,7 +111,7 @@ public static class JsonSchemaValidator
                     Check(propertySchema, member.Value, memberPath);
                 else if (hasAdditional)
                     Check(additional, member.Value, memberPath);
-                else if (closedObjects && hasProperties)
+                else if (closedObjects && hasProperties && !(hasRequired && required.EnumerateArray().Any(r => r.GetString() == member.Name)))
                     errors.Add($"{memberPath}: is not a declared property");
             }
         }
