@@ -52,6 +52,12 @@ public sealed unsafe class MatMul : IDisposable
     public int Threads => _pool.Parallelism;
 
     /// <summary>
+    /// The worker team this multiplier splits its work across, for other parallel jobs between multiplications
+    /// (attention heads); never use it from inside <see cref="Multiply"/>.
+    /// </summary>
+    public WorkerPool Workers => _pool;
+
+    /// <summary>
     /// Y = X W^T for <paramref name="tokens"/> activation rows: <paramref name="x"/> is [tokens, w.Columns] row-major
     /// and <paramref name="y"/> is [tokens, w.Rows] row-major; both lengths must match exactly.
     /// </summary>
@@ -160,7 +166,7 @@ public sealed unsafe class MatMul : IDisposable
     {
         var tiles = _tiles!;
         byte* w = _w.Data;
-        long rowBytes = _w.RowBytes;
+        long rowBytes = _w.RowStride;
         int columns = _w.Columns, outputs = _w.Rows, tokens = _tokens;
         long actBytes = _activationRowBytes;
         byte* act = _activations;
@@ -243,7 +249,7 @@ public sealed unsafe class MatMul : IDisposable
     {
         var kernel = _kernel;
         byte* w = _w.Data;
-        long rowBytes = _w.RowBytes;
+        long rowBytes = _w.RowStride;
         int columns = _w.Columns, outputs = _w.Rows, tokens = _tokens, actBytes = _activationRowBytes;
         for (int r = first; r < end; r++)
         {

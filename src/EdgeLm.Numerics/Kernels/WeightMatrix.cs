@@ -5,18 +5,20 @@ namespace EdgeLm.Numerics.Kernels;
 
 /// <summary>
 /// A row-major weight matrix W of shape [Rows, Columns] stored in one <see cref="GgmlType"/>, used as y = W x.
-/// Row i is <see cref="RowBytes"/> bytes at <c>Data + i * RowBytes</c>. The memory is not owned: it lives in a
+/// Row i is <see cref="RowBytes"/> bytes at <c>Data + i * RowStride</c> (the stride equals the row size unless the
+/// matrix is a view, such as one head's slice of a KV cache). The memory is not owned: it lives in a
 /// <see cref="MappedRegion"/> or other pinned buffer that the caller keeps alive while the matrix is used.
 /// </summary>
 public readonly unsafe struct WeightMatrix
 {
-    private WeightMatrix(byte* data, GgmlType type, int rows, int columns, long rowBytes)
+    private WeightMatrix(byte* data, GgmlType type, int rows, int columns, long rowBytes, long rowStride)
     {
         Data = data;
         Type = type;
         Rows = rows;
         Columns = columns;
         RowBytes = rowBytes;
+        RowStride = rowStride;
     }
 
     /// <summary>Address of row 0.</summary>
@@ -34,8 +36,11 @@ public readonly unsafe struct WeightMatrix
     /// <summary>Bytes per row.</summary>
     public long RowBytes { get; }
 
-    /// <summary>Total bytes of the matrix.</summary>
-    public long TotalBytes => RowBytes * Rows;
+    /// <summary>Bytes from the start of one row to the start of the next (at least <see cref="RowBytes"/>).</summary>
+    public long RowStride { get; }
+
+    /// <summary>Bytes from the first byte of row 0 to the last byte of the last row.</summary>
+    public long TotalBytes => RowStride * (Rows - 1) + RowBytes;
 
     /// <summary>
     /// A matrix of <paramref name="rows"/> x <paramref name="columns"/> <paramref name="type"/> weights starting at
@@ -49,7 +54,7 @@ public readonly unsafe struct WeightMatrix
         if (offset < 0 || offset > region.Length || total > region.Length - offset)
             throw new ArgumentOutOfRangeException(nameof(offset),
                 $"A {rows}x{columns} {type} matrix ({total} bytes) at offset {offset} runs past the {region.Length}-byte mapping.");
-        return new WeightMatrix(region.Pointer(offset), type, rows, columns, rowBytes);
+        return new WeightMatrix(region.Pointer(offset), type, rows, columns, rowBytes, rowBytes);
     }
 
     /// <summary>A matrix over memory the caller has pinned and keeps alive; the shape is checked, the extent cannot be.</summary>
@@ -58,7 +63,21 @@ public readonly unsafe struct WeightMatrix
         if (data == null)
             throw new ArgumentNullException(nameof(data));
         long rowBytes = CheckShape(type, rows, columns);
-        return new WeightMatrix(data, type, rows, columns, rowBytes);
+        return new WeightMatrix(data, type, rows, columns, rowBytes, rowBytes);
+    }
+
+    /// <summary>
+    /// A strided view over memory the caller has pinned and keeps alive: row i starts <paramref name="rowStride"/>
+    /// bytes after row i - 1 (for example one head of every position of a KV cache).
+    /// </summary>
+    public static WeightMatrix FromPinned(nint address, GgmlType type, int rows, int columns, long rowStride)
+    {
+        if (address == 0)
+            throw new ArgumentNullException(nameof(address));
+        long rowBytes = CheckShape(type, rows, columns);
+        if (rowStride < rowBytes)
+            throw new ArgumentOutOfRangeException(nameof(rowStride), rowStride, $"Rows of {rowBytes} bytes cannot start every {rowStride} bytes.");
+        return new WeightMatrix((byte*)address, type, rows, columns, rowBytes, rowStride);
     }
 
     /// <summary>
@@ -74,7 +93,7 @@ public readonly unsafe struct WeightMatrix
     {
         if ((uint)i >= (uint)Rows)
             throw new ArgumentOutOfRangeException(nameof(i), $"Row {i} of a {Rows}-row matrix.");
-        return new ReadOnlySpan<byte>(Data + i * RowBytes, checked((int)RowBytes));
+        return new ReadOnlySpan<byte>(Data + i * RowStride, checked((int)RowBytes));
     }
 
     private static long CheckShape(GgmlType type, int rows, int columns)

@@ -23,10 +23,13 @@ public sealed class ForwardState
         Projected = new float[B * E];
         Gate = new float[B * p.FeedForwardLength];
         Up = new float[B * p.FeedForwardLength];
-        Scores = new float[contextLength];
-        QueryHalf = new ushort[p.HeadDimension];
-        KeyRow = new float[p.HeadDimension];
         MatMul = new MatMul(threads);
+        int padded = (contextLength + 7) & ~7;
+        Attention = new AttentionScratch[MatMul.Threads];
+        for (int i = 0; i < Attention.Length; i++)
+            Attention[i] = new AttentionScratch(p.GroupSize * padded);
+        RopeCos = new float[p.RopeDimensionCount / 2];
+        RopeSin = new float[p.RopeDimensionCount / 2];
     }
 
     /// <summary>Most tokens one forward call can take.</summary>
@@ -59,15 +62,34 @@ public sealed class ForwardState
     /// <summary>Feed-forward up activations, [B, FeedForwardLength].</summary>
     public float[] Up { get; }
 
-    /// <summary>Attention scores of one query head against every cached position, [contextLength].</summary>
-    public float[] Scores { get; }
-
-    /// <summary>One query head rounded to half precision, as llama.cpp does before multiplying with an F16 cache, [HeadDimension].</summary>
-    public ushort[] QueryHalf { get; }
-
-    /// <summary>One cached value row converted to single precision, [HeadDimension].</summary>
-    public float[] KeyRow { get; }
-
     /// <summary>The matrix multiplier with its thread count and activation scratch.</summary>
     public MatMul MatMul { get; }
+
+    /// <summary>One attention scratch per worker thread (part of <see cref="MatMul"/>'s worker team).</summary>
+    internal AttentionScratch[] Attention { get; }
+
+    /// <summary>RoPE cosines of one position, [RopeDimensionCount / 2].</summary>
+    internal float[] RopeCos { get; }
+
+    /// <summary>RoPE sines of one position, [RopeDimensionCount / 2].</summary>
+    internal float[] RopeSin { get; }
+
+    /// <summary>Next unit of the attention job in flight (a shared counter the worker threads take units from).</summary>
+    internal int NextAttentionUnit;
+
+    /// <summary>The attention job, created on first use and reused.</summary>
+    internal Transformer.AttentionJob? AttentionJob;
+}
+
+/// <summary>What one thread needs to attend one KV head's group of query heads at one position.</summary>
+internal sealed class AttentionScratch(int groupTimesPaddedContext)
+{
+    /// <summary>Scores, then probabilities, of the group's query heads, [GroupSize, positions] (row stride = positions).</summary>
+    public float[] Scores { get; } = new float[groupTimesPaddedContext];
+
+    /// <summary>The probabilities padded with zeros to a multiple of 8 positions, [GroupSize, padded positions].</summary>
+    public float[] Probabilities { get; } = new float[groupTimesPaddedContext];
+
+    /// <summary>A single-threaded multiplier (own activation scratch) for the two small products per unit.</summary>
+    public MatMul MatMul { get; } = new(1);
 }

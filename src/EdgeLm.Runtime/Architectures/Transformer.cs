@@ -71,46 +71,54 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
         }
         trace?.Invoke("inp_embd", -1, x, T);
 
-        for (int b = 0; b < p.BlockCount; b++)
+        try
         {
-            var w = Weights.Blocks[b];
-
-            // Attention: project, add biases, rotate, cache, attend, project back, add to the residual.
-            RmsNormRows(x, w.AttentionNorm, normed, T, E, p.RmsNormEpsilon);
-            trace?.Invoke("attn_norm", b, normed, T);
-            s.MatMul.Multiply(w.Query, normed, q, T);
-            s.MatMul.Multiply(w.Key, normed, k, T);
-            s.MatMul.Multiply(w.Value, normed, v, T);
-            AddBiasRows(q, w.QueryBias, T);
-            AddBiasRows(k, w.KeyBias, T);
-            AddBiasRows(v, w.ValueBias, T);
-            for (int t = 0; t < T; t++)
+            for (int b = 0; b < p.BlockCount; b++)
             {
-                RotateHeads(q.Slice(t * Q, Q), p.HeadCount, start + t);
-                RotateHeads(k.Slice(t * KV, KV), p.KeyValueHeadCount, start + t);
-                cache.Store(b, start + t, k.Slice(t * KV, KV), v.Slice(t * KV, KV));
-            }
-            trace?.Invoke("Qcur", b, q, T);
-            trace?.Invoke("Kcur", b, k, T);
-            trace?.Invoke("Vcur", b, v, T);
-            for (int t = 0; t < T; t++)
-                Attend(q.Slice(t * Q, Q), cache, b, start + t + 1, heads.Slice(t * Q, Q), s);
-            trace?.Invoke("kqv_out", b, heads, T);
-            s.MatMul.Multiply(w.AttentionOutput, heads, projected, T);
-            TensorPrimitives.Add(x, projected, x);
-            trace?.Invoke("ffn_inp", b, x, T);
+                var w = Weights.Blocks[b];
 
-            // Feed-forward: x += Wdown (silu(Wgate n) * Wup n), n = norm(x).
-            RmsNormRows(x, w.FeedForwardNorm, normed, T, E, p.RmsNormEpsilon);
-            trace?.Invoke("ffn_norm", b, normed, T);
-            s.MatMul.Multiply(w.Gate, normed, gate, T);
-            s.MatMul.Multiply(w.Up, normed, up, T);
-            Activations.SwiGlu(gate, up, gate);
-            trace?.Invoke("ffn_down_inp", b, gate, T);
-            s.MatMul.Multiply(w.Down, gate, projected, T);
-            trace?.Invoke("ffn_out", b, projected, T);
-            TensorPrimitives.Add(x, projected, x);
-            trace?.Invoke("l_out", b, x, T);
+                // Attention: project, add biases, rotate, cache, attend, project back, add to the residual.
+                RmsNormRows(x, w.AttentionNorm, normed, T, E, p.RmsNormEpsilon);
+                trace?.Invoke("attn_norm", b, normed, T);
+                s.MatMul.Multiply(w.Query, normed, q, T);
+                s.MatMul.Multiply(w.Key, normed, k, T);
+                s.MatMul.Multiply(w.Value, normed, v, T);
+                AddBiasRows(q, w.QueryBias, T);
+                AddBiasRows(k, w.KeyBias, T);
+                AddBiasRows(v, w.ValueBias, T);
+                for (int t = 0; t < T; t++)
+                {
+                    Rope.Angles(start + t, p.RopeDimensionCount, p.RopeFrequencyBase, p.RopeFrequencyScale, Weights.RopeFrequencyFactors, s.RopeCos, s.RopeSin);
+                    RotateHeads(q.Slice(t * Q, Q), p.HeadCount, s);
+                    RotateHeads(k.Slice(t * KV, KV), p.KeyValueHeadCount, s);
+                    cache.Store(b, start + t, k.Slice(t * KV, KV), v.Slice(t * KV, KV));
+                }
+                trace?.Invoke("Qcur", b, q, T);
+                trace?.Invoke("Kcur", b, k, T);
+                trace?.Invoke("Vcur", b, v, T);
+                Attend(cache, b, start, T, s);
+                trace?.Invoke("kqv_out", b, heads, T);
+                s.MatMul.Multiply(w.AttentionOutput, heads, projected, T);
+                TensorPrimitives.Add(x, projected, x);
+                trace?.Invoke("ffn_inp", b, x, T);
+
+                // Feed-forward: x += Wdown (silu(Wgate n) * Wup n), n = norm(x).
+                RmsNormRows(x, w.FeedForwardNorm, normed, T, E, p.RmsNormEpsilon);
+                trace?.Invoke("ffn_norm", b, normed, T);
+                s.MatMul.Multiply(w.Gate, normed, gate, T);
+                s.MatMul.Multiply(w.Up, normed, up, T);
+                Activations.SwiGlu(gate, up, gate);
+                trace?.Invoke("ffn_down_inp", b, gate, T);
+                s.MatMul.Multiply(w.Down, gate, projected, T);
+                trace?.Invoke("ffn_out", b, projected, T);
+                TensorPrimitives.Add(x, projected, x);
+                trace?.Invoke("l_out", b, x, T);
+            }
+        }
+        catch
+        {
+            cache.ClearValues(start, start + T); // keep the cache's zero-padding invariant for the next pass
+            throw;
         }
         cache.Commit(start + T);
 
@@ -126,8 +134,8 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
         trace?.Invoke("result_output", -1, logits.Slice(0, logitRows * V), logitRows);
     }
 
-    /// <summary>RoPE on each head of one token's projection, [heads, HeadDimension].</summary>
-    private void RotateHeads(Span<float> projection, int headCount, int position)
+    /// <summary>RoPE on each head of one token's projection, [heads, HeadDimension], with that position's angles in <paramref name="s"/>.</summary>
+    private void RotateHeads(Span<float> projection, int headCount, ForwardState s)
     {
         var p = HyperParameters;
         int D = p.HeadDimension;
@@ -135,46 +143,85 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
         {
             var head = projection.Slice(h * D, D);
             if (p.RopeStyle == RopeStyle.Neox)
-                Rope.ApplyNeox(head, position, p.RopeDimensionCount, p.RopeFrequencyBase, p.RopeFrequencyScale, Weights.RopeFrequencyFactors);
+                Rope.ApplyNeox(head, s.RopeCos, s.RopeSin);
             else
-                Rope.ApplyNormal(head, position, p.RopeDimensionCount, p.RopeFrequencyBase, p.RopeFrequencyScale, Weights.RopeFrequencyFactors);
+                Rope.ApplyNormal(head, s.RopeCos, s.RopeSin);
         }
     }
 
     /// <summary>
-    /// Causal attention of one token's query heads over cached positions 0..<paramref name="count"/>-1.
-    /// Like llama.cpp with an F16 cache, the query is rounded to half precision before the dot products with the
-    /// keys, and so are the softmax weights before they weight the values.
+    /// Causal attention of the batch's <paramref name="T"/> tokens (positions start..start+T-1, already in the cache)
+    /// into s.AttentionHeads, [T, HeadCount * HeadDimension]. The units of work are (token, KV head) pairs, taken
+    /// by the worker threads from a shared counter; each unit is two small products on its thread:
+    /// <code>
+    /// scores[i, j] = scale * K[j] . q_i          (i over the KV head's group of query heads, j over positions 0..n-1)
+    /// probs[i]     = softmax(scores[i])          (padded with zeros to a multiple of 8 positions)
+    /// out_i[d]     = V^T[d] . probs[i]
+    /// </code>
+    /// Like llama.cpp with an F16 cache (no flash attention), the queries are rounded to half precision before meeting
+    /// the keys, and so are the probabilities before meeting the values; both products sum over eight float lanes.
     /// </summary>
-    private void Attend(ReadOnlySpan<float> query, KeyValueCache cache, int block, int count, Span<float> output, ForwardState s)
+    private void Attend(KeyValueCache cache, int block, int start, int T, ForwardState s)
     {
-        var p = HyperParameters;
-        int D = p.HeadDimension, KV = p.KeyValueLength;
-        float scale = 1f / MathF.Sqrt(D);
-        var keys = cache.Keys(block, count);
-        var values = cache.Values(block, count);
-        var scores = s.Scores.AsSpan(0, count);
-        var queryHalf = s.QueryHalf.AsSpan();
-        var valueRow = s.KeyRow.AsSpan();
-        for (int h = 0; h < p.HeadCount; h++)
-        {
-            int kvOffset = h / p.GroupSize * D;
-            HalfConvert.ToHalf(query.Slice(h * D, D), queryHalf);
-            var queryBytes = MemoryMarshal.AsBytes(queryHalf);
-            for (int j = 0; j < count; j++)
-            {
-                var keyBytes = MemoryMarshal.AsBytes(keys.Slice(j * KV + kvOffset, D));
-                scores[j] = VecDot.Dot(GgmlType.F16, keyBytes, queryBytes, D) * scale;
-            }
-            Activations.Softmax(scores);
+        s.NextAttentionUnit = 0;
+        var job = s.AttentionJob ??= new AttentionJob(this, s);
+        job.Cache = cache;
+        job.Block = block;
+        job.Start = start;
+        job.Units = T * HyperParameters.KeyValueHeadCount;
+        if (job.Units == 1 || s.MatMul.Threads == 1)
+            job.Run(0);
+        else
+            s.MatMul.Workers.Run(job.RunPart);
+        job.Cache = null;
+    }
 
-            var head = output.Slice(h * D, D);
-            head.Clear();
-            for (int j = 0; j < count; j++)
+    /// <summary>The attention job of one block, reused for every block and token (no allocation per call).</summary>
+    internal sealed class AttentionJob
+    {
+        private readonly Transformer _model;
+        private readonly ForwardState _state;
+
+        public AttentionJob(Transformer model, ForwardState state)
+        {
+            _model = model;
+            _state = state;
+            RunPart = Run;
+        }
+
+        public Action<int> RunPart { get; }
+
+        public KeyValueCache? Cache;
+        public int Block, Start, Units;
+
+        public void Run(int part)
+        {
+            var p = _model.HyperParameters;
+            var scratch = _state.Attention[part];
+            int kvHeads = p.KeyValueHeadCount, D = p.HeadDimension, G = p.GroupSize, Q = p.QueryLength;
+            float scale = 1f / MathF.Sqrt(D);
+            var cache = Cache!;
+            while (true)
             {
-                float weight = (float)(Half)scores[j];
-                HalfConvert.ToSingle(values.Slice(j * KV + kvOffset, D), valueRow);
-                TensorPrimitives.MultiplyAdd(valueRow, weight, head, head);
+                int unit = Interlocked.Increment(ref _state.NextAttentionUnit) - 1;
+                if (unit >= Units)
+                    return;
+                int t = unit / kvHeads, g = unit % kvHeads;
+                int n = Start + t + 1, padded = (n + 7) & ~7;
+                var queries = _state.Query.AsSpan(t * Q + g * G * D, G * D);
+                var scores = scratch.Scores.AsSpan(0, G * n);
+                scratch.MatMul.Multiply(cache.KeyMatrix(Block, g, n), queries, scores, G);
+                var probs = scratch.Probabilities.AsSpan(0, G * padded);
+                for (int i = 0; i < G; i++)
+                {
+                    var row = scores.Slice(i * n, n);
+                    TensorPrimitives.Multiply(row, scale, row);
+                    Activations.Softmax(row);
+                    row.CopyTo(probs.Slice(i * padded, n));
+                    probs.Slice(i * padded + n, padded - n).Clear();
+                }
+                var output = _state.AttentionHeads.AsSpan(t * Q + g * G * D, G * D);
+                scratch.MatMul.Multiply(cache.ValueMatrix(Block, g, padded), probs, output, G);
             }
         }
     }

@@ -25,7 +25,7 @@ public sealed class InferenceSession
         if (options.BatchSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "The batch size must be positive.");
         Threads = threads;
-        Cache = new KeyValueCache(p.BlockCount, context, p.KeyValueLength);
+        Cache = new KeyValueCache(p.BlockCount, context, p.KeyValueLength, p.HeadDimension);
         _state = new ForwardState(p, Math.Min(options.BatchSize, context), context, threads);
         _lastLogits = new float[p.VocabularySize];
     }

@@ -1,0 +1,265 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeLm.Numerics.Quants;
+
+namespace EdgeLm.Numerics.Kernels;
+
+/// <summary>
+/// Float-format tile kernels (F32, F16, BF16) against float activations. Prepared activation row: the values rounded
+/// through the activation format (exactly what the F16/BF16 row would hold), padded to 64 bytes; for F16 weights they
+/// are also scaled by 2^112 (exact: |a| &lt;= 65504 after rounding to half, so a * 2^112 stays below float's maximum).
+/// Output = eight lanes of fused multiply-adds over columns 8k..8k+7 in order, summed in a fixed order, plus the
+/// last columns % 8 products added one by one.
+/// </summary>
+/// <remarks>
+/// F16 weights are widened with three integer operations: sign-extend, shift the 15 magnitude bits into a float's
+/// exponent and mantissa fields, mask. That float is the half's value times 2^-112 (exactly, subnormal halves
+/// included), so against activations scaled by 2^112 every product is exactly w * a. Infinities and NaNs do not
+/// survive this, so each row's largest magnitude is tracked and a row holding one is redone with exact widening.
+/// </remarks>
+internal static unsafe partial class X86Tiles
+{
+    private const float Two112 = 5.192296858534828e33f; // 2^112
+    private const float TwoMinus112 = 1.925929944387236e-34f; // 2^-112
+
+    private static TileKernels FloatSet<TW>() where TW : struct, IFloatWeights => new()
+    {
+        PreparedRowBytes = &FloatRowBytes,
+        Prepare = &PrepareFloat<TW>,
+        PrepareFromActivationFormat = &ConvertFloat<TW>,
+        Tile1x1 = &FloatTile<TW, Tile1x1>,
+        Tile2x1 = &FloatTile<TW, Tile2x1>,
+        Tile1x2 = &FloatTile<TW, Tile1x2>,
+        Tile1x3 = &FloatTile<TW, Tile1x3>,
+        Tile1x4 = &FloatTile<TW, Tile1x4>,
+    };
+
+    private static int FloatRowBytes(int columns) => AlignRow(columns * sizeof(float));
+
+    private static void PrepareFloat<TW>(float* x, int columns, byte* dst) where TW : struct, IFloatWeights
+    {
+        var src = new ReadOnlySpan<float>(x, columns);
+        var f = new Span<float>(dst, columns);
+        if (TW.Type == GgmlType.F16)
+        {
+            // Round through half a chunk at a time, then scale.
+            Span<Half> halves = stackalloc Half[256];
+            for (int c = 0; c < columns; c += 256)
+            {
+                int n = Math.Min(256, columns - c);
+                TensorPrimitives.ConvertToHalf(src.Slice(c, n), halves[..n]);
+                TensorPrimitives.ConvertToSingle(halves[..n], f.Slice(c, n));
+            }
+            TensorPrimitives.Multiply(f, Two112, f);
+        }
+        else if (TW.Type == GgmlType.BF16)
+        {
+            for (int i = 0; i < columns; i++)
+                f[i] = HalfConvert.FromBf16(HalfConvert.ToBf16(src[i]));
+        }
+        else
+        {
+            src.CopyTo(f);
+        }
+    }
+
+    private static void ConvertFloat<TW>(byte* src, int columns, byte* dst) where TW : struct, IFloatWeights
+    {
+        var f = new Span<float>(dst, columns);
+        if (TW.Type == GgmlType.F16)
+        {
+            HalfConvert.WidenHalves((ushort*)src, (float*)dst, columns);
+            TensorPrimitives.Multiply(f, Two112, f);
+        }
+        else if (TW.Type == GgmlType.BF16)
+        {
+            for (int i = 0; i < columns; i++)
+                f[i] = HalfConvert.FromBf16(((ushort*)src)[i]);
+        }
+        else
+        {
+            new ReadOnlySpan<float>(src, columns).CopyTo(f);
+        }
+    }
+
+    /// <summary>Rows x Tokens float-format outputs; see <see cref="TileKernels"/> for the arguments.</summary>
+    [SkipLocalsInit]
+    private static void FloatTile<TW, TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns)
+        where TW : struct, IFloatWeights where TS : struct, ITileShape
+    {
+        var x0 = (float*)a;
+        var x1 = (float*)(a + aStride);
+        var x2 = (float*)(a + 2 * aStride);
+        var x3 = (float*)(a + 3 * aStride);
+        byte* w1 = w + wStride;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, accRow1 = default;
+        Vector256<ushort> largest = default;
+        int full = columns & ~7;
+        int c = 0;
+        // Sixteen columns per step (two groups of eight, in order: the same lanes as eight at a time).
+        for (; c + 16 <= full; c += 16)
+        {
+            TW.Widen16(w, c, ref largest, out var wa, out var wb);
+            acc0 = Fma.MultiplyAdd(wb, Vector256.Load(x0 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x0 + c), acc0));
+            if (TS.Rows == 2)
+            {
+                TW.Widen16(w1, c, ref largest, out var va, out var vb);
+                accRow1 = Fma.MultiplyAdd(vb, Vector256.Load(x0 + c + 8), Fma.MultiplyAdd(va, Vector256.Load(x0 + c), accRow1));
+            }
+            if (TS.Tokens >= 2)
+                acc1 = Fma.MultiplyAdd(wb, Vector256.Load(x1 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x1 + c), acc1));
+            if (TS.Tokens >= 3)
+                acc2 = Fma.MultiplyAdd(wb, Vector256.Load(x2 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x2 + c), acc2));
+            if (TS.Tokens >= 4)
+                acc3 = Fma.MultiplyAdd(wb, Vector256.Load(x3 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x3 + c), acc3));
+        }
+        if (c < full)
+        {
+            var wv = TW.Widen8(w, c, ref largest);
+            acc0 = Fma.MultiplyAdd(wv, Vector256.Load(x0 + c), acc0);
+            if (TS.Rows == 2)
+                accRow1 = Fma.MultiplyAdd(TW.Widen8(w1, c, ref largest), Vector256.Load(x0 + c), accRow1);
+            if (TS.Tokens >= 2)
+                acc1 = Fma.MultiplyAdd(wv, Vector256.Load(x1 + c), acc1);
+            if (TS.Tokens >= 3)
+                acc2 = Fma.MultiplyAdd(wv, Vector256.Load(x2 + c), acc2);
+            if (TS.Tokens >= 4)
+                acc3 = Fma.MultiplyAdd(wv, Vector256.Load(x3 + c), acc3);
+        }
+        if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
+        {
+            // An infinity or NaN among the weights: redo these rows with exact widening.
+            FloatTileExact<TW, TS>(w, wStride, a, aStride, y, yStride, columns);
+            return;
+        }
+        y[0] = Sum8(acc0) + FloatTail<TW>(w, x0, full, columns);
+        if (TS.Rows == 2)
+            y[1] = Sum8(accRow1) + FloatTail<TW>(w1, x0, full, columns);
+        if (TS.Tokens >= 2)
+            y[yStride] = Sum8(acc1) + FloatTail<TW>(w, x1, full, columns);
+        if (TS.Tokens >= 3)
+            y[2 * yStride] = Sum8(acc2) + FloatTail<TW>(w, x2, full, columns);
+        if (TS.Tokens >= 4)
+            y[3 * yStride] = Sum8(acc3) + FloatTail<TW>(w, x3, full, columns);
+    }
+
+    /// <summary>The products of columns [from, to) added one by one (to - from &lt; 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float FloatTail<TW>(byte* w, float* x, int from, int to) where TW : struct, IFloatWeights
+    {
+        float sum = 0;
+        for (int c = from; c < to; c++)
+            sum = MathF.FusedMultiplyAdd(TW.Widen1(w, c), x[c], sum);
+        return sum;
+    }
+
+    /// <summary>The slow path of F16 rows holding infinities or NaNs: the same lanes with exactly widened weights.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FloatTileExact<TW, TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns)
+        where TW : struct, IFloatWeights where TS : struct, ITileShape
+    {
+        float* wf = stackalloc float[8];
+        for (int r = 0; r < TS.Rows; r++)
+        {
+            for (int t = 0; t < TS.Tokens; t++)
+            {
+                var x = (float*)(a + t * aStride);
+                var row = (ushort*)(w + r * wStride);
+                var acc = Vector256<float>.Zero;
+                int full = columns & ~7;
+                for (int c = 0; c < full; c += 8)
+                {
+                    HalfConvert.WidenHalves(row + c, wf, 8);
+                    acc = Fma.MultiplyAdd(Vector256.Load(wf), Vector256.Load(x + c) * TwoMinus112, acc);
+                }
+                float tail = 0;
+                for (int c = full; c < columns; c++)
+                    tail = MathF.FusedMultiplyAdd(HalfConvert.ToSingle(row[c]), x[c] * TwoMinus112, tail);
+                y[r + t * yStride] = Sum8(acc) + tail;
+            }
+        }
+    }
+
+    /// <summary>A float weight format as the float tile kernel reads it.</summary>
+    private interface IFloatWeights
+    {
+        static abstract GgmlType Type { get; }
+
+        /// <summary>
+        /// Weights c..c+7 of the row at <paramref name="row"/> as floats (F16: times 2^-112); tracks the largest F16
+        /// magnitude seen (0x7C00 and up: an infinity or NaN).
+        /// </summary>
+        static abstract Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest);
+
+        /// <summary>Weights c..c+15 as <see cref="Widen8"/> would give them, eight at a time.</summary>
+        static abstract void Widen16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second);
+
+        /// <summary>Weight <paramref name="c"/> as the kernel multiplies it.</summary>
+        static abstract float Widen1(byte* row, int c);
+    }
+
+    private struct F32Weights : IFloatWeights
+    {
+        public static GgmlType Type => GgmlType.F32;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest) => Vector256.Load((float*)row + c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Widen16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second)
+        {
+            first = Vector256.Load((float*)row + c);
+            second = Vector256.Load((float*)row + c + 8);
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Widen1(byte* row, int c) => ((float*)row)[c];
+    }
+
+    private struct F16Weights : IFloatWeights
+    {
+        public static GgmlType Type => GgmlType.F16;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest)
+        {
+            var h = (short*)row + c;
+            var raw = Vector256.Create(Vector128.Load((ushort*)h), Vector128<ushort>.Zero);
+            largest = Avx2.Max(largest, raw & Vector256.Create((ushort)0x7FFF));
+            return Scaled(h);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Widen16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second)
+        {
+            var h = (short*)row + c;
+            largest = Avx2.Max(largest, Vector256.Load((ushort*)h) & Vector256.Create((ushort)0x7FFF));
+            first = Scaled(h);
+            second = Scaled(h + 8);
+        }
+
+        /// <summary>Sign-extend, shift the magnitude into the exponent and mantissa fields, keep sign and those fields.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Scaled(short* h) =>
+            (Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(h), 13) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Widen1(byte* row, int c) => HalfConvert.ToSingle(((ushort*)row)[c]) * TwoMinus112;
+    }
+
+    private struct BF16Weights : IFloatWeights
+    {
+        public static GgmlType Type => GgmlType.BF16;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest) =>
+            Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)row + c), 16).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Widen16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second)
+        {
+            first = Widen8(row, c, ref largest);
+            second = Widen8(row, c + 8, ref largest);
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Widen1(byte* row, int c) => HalfConvert.FromBf16(((ushort*)row)[c]);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+using EdgeLm.Numerics.Kernels;
+using EdgeLm.Numerics.Quants;
+
+namespace EdgeLm.Numerics.Tests;
+
+/// <summary>
+/// The tile kernels behind <see cref="VecDot.Dot"/> and <see cref="MatMul"/>: float formats at every column count
+/// (their block size is 1, so the last columns % 8 take a separate path), F16 special values, and every tile shape
+/// (2 rows x 1 token, 1 row x 1-4 tokens) giving each output exactly as a single dot product would.
+/// </summary>
+public class TileKernelTests
+{
+    private static readonly int[] OddColumns = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 255, 257, 1023];
+
+    public static TheoryData<GgmlType> FloatTypes() => [GgmlType.F32, GgmlType.F16, GgmlType.BF16];
+
+    public static TheoryData<GgmlType> AllTypes()
+    {
+        var data = new TheoryData<GgmlType>();
+        foreach (var t in TestData.WeightTypes)
+            data.Add(t);
+        return data;
+    }
+
+    private static byte[] Activations(GgmlType type, float[] x)
+    {
+        var a = new byte[VecDot.ActivationRowBytes(type, x.Length)];
+        VecDot.QuantizeActivations(type, x, a);
+        return a;
+    }
+
+    /// <summary>
+    /// Float formats at odd lengths: within (n + 16) units of 2^-24 of sum |w_i a_i|, twice over (both the reference's
+    /// double sum and the kernel's eight float lanes plus a tail of at most seven products are within half of that).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FloatTypes))]
+    [Trait("Category", "Simd")]
+    public void FloatFormatsMatchTheReferenceAtEveryLength(GgmlType type)
+    {
+        foreach (int n in OddColumns)
+        {
+            var w = new byte[GgmlTypeInfo.RowBytes(type, n)];
+            Quantize.Row(type, TestData.Gaussian(n, seed: 10 + n), w);
+            var a = Activations(type, TestData.Gaussian(n, seed: 20 + n));
+            float fast = VecDot.Dot(type, w, a, n);
+            float reference = VecDot.DotReference(type, w, a, n);
+            double limit = 2 * (n + 16) * Math.Pow(2, -24) * DotTests.TermMagnitude(type, w, a, n);
+            Assert.True(Math.Abs(fast - reference) <= limit, $"{type} n={n}: fast {fast} reference {reference} ({VecDot.Backend})");
+        }
+    }
+
+    /// <summary>
+    /// F16 weights are widened with integer operations that do not carry infinities and NaNs: rows holding one must
+    /// still give what the reference gives (the same infinity, or NaN), and subnormal and largest halves stay exact.
+    /// </summary>
+    [Theory]
+    [InlineData((ushort)0x7C00, 40)]  // +infinity, in the vector part
+    [InlineData((ushort)0xFC00, 3)]   // -infinity, in the first group
+    [InlineData((ushort)0x7E00, 97)]  // NaN, in the tail of 100 columns
+    [InlineData((ushort)0x0001, 17)]  // smallest subnormal
+    [InlineData((ushort)0x83FF, 64)]  // largest negative subnormal
+    [InlineData((ushort)0x7BFF, 8)]   // largest finite
+    [Trait("Category", "Simd")]
+    public void F16SpecialValuesFollowTheReference(ushort special, int at)
+    {
+        const int n = 100;
+        var halves = new ushort[n];
+        var x = TestData.Gaussian(n, seed: 5, std: 0.5f);
+        HalfConvert.ToHalf(TestData.Gaussian(n, seed: 6), halves);
+        halves[at] = special;
+        var w = MemoryMarshal.AsBytes(halves.AsSpan()).ToArray();
+        var a = Activations(GgmlType.F16, x);
+        float fast = VecDot.Dot(GgmlType.F16, w, a, n);
+        float reference = VecDot.DotReference(GgmlType.F16, w, a, n);
+        if (float.IsNaN(reference) || float.IsInfinity(reference))
+        {
+            Assert.Equal(reference, fast);
+            return;
+        }
+        double limit = 2 * (n + 16) * Math.Pow(2, -24) * DotTests.TermMagnitude(GgmlType.F16, w, a, n);
+        Assert.True(Math.Abs(fast - reference) <= limit, $"fast {fast} reference {reference}");
+    }
+
+    /// <summary>
+    /// Every token count (1-9: groups of four plus the 1-3 remainders), odd row counts (a single row left after the
+    /// pairs of decode), and 1-3 threads: each output equals VecDot.Dot of its row and token exactly.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    [Trait("Category", "Simd")]
+    public void EveryTileShapeGivesTheSingleDotProduct(GgmlType type)
+    {
+        // Big enough (rows x columns >= 2^15) that even one token is split across threads.
+        int columns = GgmlTypeInfo.BlockSize(type) == 256 ? 512 : GgmlTypeInfo.BlockSize(type) == 1 ? 133 : 160;
+        const int rows = 251;
+        long rowBytes = GgmlTypeInfo.RowBytes(type, columns);
+        var m = GC.AllocateUninitializedArray<byte>((int)(rowBytes * rows), pinned: true);
+        for (int r = 0; r < rows; r++)
+            TestData.WeightRow(type, columns, seed: 50 + r).CopyTo(m.AsSpan((int)(r * rowBytes)));
+        var w = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(m, 0), type, rows, columns);
+        var act = new byte[VecDot.ActivationRowBytes(type, columns)];
+        foreach (int tokens in new[] { 1, 2, 3, 4, 5, 9 })
+        {
+            var x = TestData.Gaussian(tokens * columns, seed: 60 + tokens);
+            var expected = new float[tokens * rows];
+            for (int t = 0; t < tokens; t++)
+            {
+                VecDot.QuantizeActivations(type, x.AsSpan(t * columns, columns), act);
+                for (int r = 0; r < rows; r++)
+                    expected[t * rows + r] = VecDot.Dot(type, w.Row(r), act, columns);
+            }
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                using var matmul = new MatMul(threads);
+                var y = new float[tokens * rows];
+                matmul.Multiply(w, x, y, tokens);
+                Assert.True(expected.AsSpan().SequenceEqual(y), $"{type}: {tokens} tokens on {threads} threads differ from single dot products");
+            }
+        }
+        GC.KeepAlive(m);
+    }
+}
