@@ -28,7 +28,8 @@ internal sealed record BenchArguments
                               0.25 cores (default: 10; 0: do not wait); the load seen is reported either way
           --json FILE         also write the results as JSON to FILE
           --prepare           only make the models (synthesize and quantize into the cache), measure nothing
-          --quick             smoke mode: the tiny model at Q4_0, 1 repetition, -p 16 -n 8 (explicit options still win)
+          --quick             smoke mode: the tiny model at Q4_0, 1 repetition, -p 16 -n 8, --wait-idle 0
+                              (explicit options still win)
           -h, --help          this text
 
         Internal: --child edgelm|llamacpp --model FILE runs one measurement round in this process and prints JSON.
@@ -64,7 +65,7 @@ internal sealed record BenchArguments
         var a = new BenchArguments();
         bool quick = args.Contains("--quick");
         if (quick)
-            a = a with { Quick = true, Sizes = ["tiny"], Types = ["Q4_0"], Repetitions = 1, PromptTokens = 16, GeneratedTokens = 8 };
+            a = a with { Quick = true, Sizes = ["tiny"], Types = ["Q4_0"], Repetitions = 1, PromptTokens = 16, GeneratedTokens = 8, WaitIdleSeconds = 0 };
 
         for (int i = 0; i < args.Count; i++)
         {

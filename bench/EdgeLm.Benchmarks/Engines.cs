@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EdgeLm.Runtime;
 using EdgeLm.Runtime.Generation;
 using LLama;
@@ -37,10 +38,18 @@ internal static class Engine
 
     public static IBenchEngine Load(string engine, string path, ProtocolSettings s) => engine switch
     {
-        EngineNames.EdgeLm => new EdgeLmEngine(path, s),
-        EngineNames.LlamaCpp or EngineNames.LlamaCppPassive => new LlamaCppEngine(path, s),
+        EngineNames.EdgeLm => LoadEdgeLm(path, s),
+        EngineNames.LlamaCpp or EngineNames.LlamaCppPassive => LoadLlamaCpp(path, s),
         _ => throw new ArgumentException($"Unknown engine '{engine}'.", nameof(engine)),
     };
+
+    // Separate, never inlined: compiling Load then loads neither engine's assemblies, so a child process holds only the
+    // engine it measures (its RSS is that engine's alone).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IBenchEngine LoadEdgeLm(string path, ProtocolSettings s) => new EdgeLmEngine(path, s);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IBenchEngine LoadLlamaCpp(string path, ProtocolSettings s) => new LlamaCppEngine(path, s);
 
     public static int ArgMax(ReadOnlySpan<float> logits)
     {

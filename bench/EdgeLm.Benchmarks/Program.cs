@@ -5,9 +5,10 @@ namespace EdgeLm.Benchmarks;
 
 /// <summary>
 /// EdgeLm against llama.cpp on the same GGUF files. For every requested shape and weight type the program makes (or
-/// reuses) a synthesized model, then, for each repetition, measures both engines one after the other (the order
-/// alternating between repetitions) at the same thread count, each round in its own child process with its own warm-up
-/// (see <see cref="Protocol"/>). It prints medians, min-max and EdgeLm/llama.cpp ratios as a Markdown table on standard
+/// reuses) a synthesized model, then, for each repetition, measures every engine (EdgeLm, llama.cpp with its defaults,
+/// llama.cpp with OpenMP's passive wait policy) one after the other, the order alternating between repetitions, at the
+/// same thread count, each round in its own child process with its own warm-up (see <see cref="Protocol"/>). It prints
+/// medians, min-max and EdgeLm / llama.cpp ratios (against the better llama.cpp run) as a Markdown table on standard
 /// output, progress on standard error, and the same figures as JSON with --json.
 /// </summary>
 internal static class Program
@@ -15,7 +16,7 @@ internal static class Program
     /// <summary>Other processes' load, in cores, under which the machine counts as quiet enough to measure.</summary>
     private const double QuietCores = 0.25;
 
-    private static string Cores(double? cores) => cores is { } c ? $"{c:F2} cores" : "unknown";
+    private static string Cores(double? cores) => cores is { } c ? $"{c:F2} cores" : "not measured";
 
     private static int Main(string[] args)
     {

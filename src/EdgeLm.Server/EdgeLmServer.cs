@@ -26,6 +26,9 @@ public static class EdgeLmServer
         ArgumentNullException.ThrowIfNull(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(options.LogLevel);
+        // The log is diagnostics: standard error, leaving standard output to the tool's own lines.
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console =>
+            console.LogToStandardErrorThreshold = LogLevel.Trace);
         // ASP.NET Core's per-request lines would drown EdgeLm's own; keep its warnings and the start-up lines.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EdgeLm.Runtime.AI;
 using Microsoft.Extensions.AI;
 
 namespace EdgeLm.Server;
@@ -68,6 +69,11 @@ internal static class OpenAIRequests
             PresencePenalty = (float?)request.Number("presence_penalty", -2, 2),
             Seed = request.Integer("seed"),
         };
+        // llama.cpp's extensions to the OpenAI request.
+        if (request.Number("min_p", 0, 1) is double minP)
+            (options.AdditionalProperties ??= [])[ModelRunner.MinPKey] = (float)minP;
+        if (request.Number("repeat_penalty", 0.01, 10) is double repeat)
+            (options.AdditionalProperties ??= [])[ModelRunner.RepeatPenaltyKey] = (float)repeat;
         // One choice per request: n other than 1 is refused (by the range).
         request.Integer("n", 1, 1);
         if (request.Boolean("logprobs") == true)

@@ -35,6 +35,8 @@ public sealed class BadRequestTests(ServerFixture server)
         { With(""" "max_tokens": 1.5 """), "'max_tokens' must be an integer", "max_tokens" },
         { With(""" "max_tokens": 100000 """), "leave room for only", "max_tokens" },
         { With(""" "n": 2 """), "'n' must be between 1 and 1", "n" },
+        { With(""" "min_p": 2 """), "'min_p' must be between 0 and 1", "min_p" },
+        { With(""" "repeat_penalty": "x" """), "'repeat_penalty' must be a number", "repeat_penalty" },
         { With(""" "stop": 5 """), "'stop' must be a string or an array of strings", "stop" },
         { With(""" "stream": "yes" """), "'stream' must be a boolean", "stream" },
         { With(""" "tool_choice": "required" """), "no 'tools' were given", "tool_choice" },

@@ -75,6 +75,33 @@ public sealed class OpenAIClientTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Streamed_tool_calls_arrive_as_tool_call_updates()
+    {
+        string schema = """{"type": "object", "properties": {"on": {"type": "boolean"}}, "required": ["on"]}""";
+        var tool = ChatTool.CreateFunctionTool("switch_light", "Switch the light", BinaryData.FromString(schema));
+        var options = new ChatCompletionOptions { Tools = { tool }, ToolChoice = ChatToolChoice.CreateFunctionChoice("switch_light"), Temperature = 0, MaxOutputTokenCount = 60 };
+        string? id = null, name = null;
+        var arguments = new System.Text.StringBuilder();
+        ChatFinishReason? finish = null;
+        await foreach (var update in Chat.CompleteChatStreamingAsync([new UserChatMessage("Light on")], options))
+        {
+            foreach (var call in update.ToolCallUpdates)
+            {
+                Assert.Equal(0, call.Index);
+                id ??= call.ToolCallId;
+                name ??= call.FunctionName;
+                arguments.Append(call.FunctionArgumentsUpdate?.ToString());
+            }
+            finish ??= update.FinishReason;
+        }
+        Assert.StartsWith("call_", id);
+        Assert.Equal("switch_light", name);
+        using var parsed = JsonDocument.Parse(arguments.ToString());
+        Assert.True(parsed.RootElement.GetProperty("on").ValueKind is JsonValueKind.True or JsonValueKind.False);
+        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+    }
+
+    [Fact]
     public async Task Json_schema_responses_parse_and_validate()
     {
         string schema = """{"type": "object", "properties": {"name": {"type": "string", "maxLength": 16}, "friends": {"type": "array", "items": {"type": "string", "maxLength": 8}, "maxItems": 3}}, "required": ["name", "friends"], "additionalProperties": false}""";

@@ -205,6 +205,24 @@ public sealed partial class ModelRunner : IDisposable
         return new GenerationPlan(tokens, generation, toolCallFormat, constraint, makeConstraint);
     }
 
+    /// <summary><see cref="ChatOptions.AdditionalProperties"/> key of the min-p threshold (llama.cpp's <c>min_p</c>).</summary>
+    public const string MinPKey = "min_p";
+
+    /// <summary><see cref="ChatOptions.AdditionalProperties"/> key of the repetition penalty (llama.cpp's <c>repeat_penalty</c>).</summary>
+    public const string RepeatPenaltyKey = "repeat_penalty";
+
+    private static float? Extra(ChatOptions options, string key) =>
+        options.AdditionalProperties?.TryGetValue(key, out object? value) == true
+            ? value switch
+            {
+                float f => f,
+                double d => (float)d,
+                int i => i,
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } e => e.GetSingle(),
+                _ => throw new InvalidChatRequestException($"'{key}' must be a number.", key),
+            }
+            : null;
+
     private static SamplingOptions MapSampling(ChatOptions? options)
     {
         var sampling = new SamplingOptions();
@@ -218,6 +236,8 @@ public sealed partial class ModelRunner : IDisposable
             FrequencyPenalty = options.FrequencyPenalty ?? sampling.FrequencyPenalty,
             PresencePenalty = options.PresencePenalty ?? sampling.PresencePenalty,
             Seed = options.Seed is long seed ? unchecked((ulong)seed) : null,
+            MinP = Extra(options, MinPKey) ?? sampling.MinP,
+            RepeatPenalty = Extra(options, RepeatPenaltyKey) ?? sampling.RepeatPenalty,
         };
         if (options.Temperature is < 0f)
             throw new InvalidChatRequestException($"temperature must be 0 or more, got {options.Temperature}.", "temperature");
@@ -232,6 +252,8 @@ public sealed partial class ModelRunner : IDisposable
                 nameof(SamplingOptions.TopP) => "top_p",
                 nameof(SamplingOptions.TopK) => "top_k",
                 nameof(SamplingOptions.Temperature) => "temperature",
+                nameof(SamplingOptions.MinP) => MinPKey,
+                nameof(SamplingOptions.RepeatPenalty) => RepeatPenaltyKey,
                 _ => e.ParamName ?? "",
             };
             throw new InvalidChatRequestException(e.Message.Split(Environment.NewLine)[0], parameter, e);

@@ -101,7 +101,7 @@ public class ConstrainedOutputTests(Stories260KFixture fixture) : IClassFixture<
     [Fact]
     public async Task A_qwen3_template_model_offers_tools_through_its_template_and_calls_them_in_hermes_blocks()
     {
-        using var model = LanguageModel.Load(SynthQwen3.Path());
+        using var model = LanguageModel.Load(SynthChatModels.Qwen3());
         using var client = new EdgeLmChatClient(model, new ModelRunnerOptions { Threads = 1, ContextLength = 1024 });
         Assert.False(client.Runner.UsesDefaultChatTemplate);
         Assert.True(client.Runner.Formatter.TemplateWritesTools);
@@ -117,5 +117,28 @@ public class ConstrainedOutputTests(Stories260KFixture fixture) : IClassFixture<
         Assert.IsType<string>(((JsonElement)call.Arguments!["room"]!).GetString());
         Assert.Equal(JsonValueKind.Number, ((JsonElement)call.Arguments["celsius"]!).ValueKind);
         Assert.Equal(ChatFinishReason.ToolCalls, updates[^1].FinishReason);
+    }
+
+    [Fact]
+    public async Task A_llama3_template_model_gets_json_calls_with_parameters()
+    {
+        using var model = LanguageModel.Load(SynthChatModels.Llama3());
+        using var client = new EdgeLmChatClient(model, new ModelRunnerOptions { Threads = 1, ContextLength = 1024 });
+        Assert.Equal(ToolCallFormat.Llama3Json, client.Runner.Formatter.ToolCallFormat);
+        Assert.True(client.Runner.Formatter.TemplateWritesTools);
+
+        var lock_ = AIFunctionFactory.Create((string door, bool locked) => "ok", "lock_door", "Lock or unlock a door");
+        var options = new ChatOptions { Tools = [lock_], ToolMode = ChatToolMode.RequireAny, Temperature = 0.7f, Seed = 4, MaxOutputTokens = 60 };
+        ChatMessage[] ask = [new(ChatRole.User, "Lock the front door.")];
+        var plan = client.Runner.PrepareChat(ask, options);
+        // The template writes <|begin_of_text|> itself: the prompt starts with exactly one BOS.
+        Assert.Equal(model.Tokenizer.BosId, plan.PromptTokens[0]);
+        Assert.NotEqual(model.Tokenizer.BosId, plan.PromptTokens[1]);
+        Assert.Equal("", plan.Constraint!.Prefix);
+
+        var response = await client.GetResponseAsync(ask, options);
+        var call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+        Assert.Equal("lock_door", call.Name);
+        Assert.Empty(JsonSchemaValidator.Validate(lock_.JsonSchema, JsonSerializer.SerializeToElement(call.Arguments)));
     }
 }

@@ -65,6 +65,16 @@ public class EdgeLmChatClientTests(Stories260KFixture fixture) : IClassFixture<S
         Assert.Equal(full[..full.IndexOf(stop, StringComparison.Ordinal)], stopped.Text);
         Assert.Equal(ChatFinishReason.Stop, stopped.FinishReason);
 
+        // llama.cpp's min-p and repetition penalty ride in AdditionalProperties; a strong penalty changes greedy text.
+        var penalised = await client.GetResponseAsync(Story, new ChatOptions
+        {
+            Temperature = 0, MaxOutputTokens = 40, AdditionalProperties = new() { [ModelRunner.RepeatPenaltyKey] = 3.0f },
+        });
+        Assert.NotEqual(full, penalised.Text);
+        var badMinP = await Assert.ThrowsAsync<InvalidChatRequestException>(() => client.GetResponseAsync(Story,
+            new ChatOptions { AdditionalProperties = new() { [ModelRunner.MinPKey] = 2.0 } }));
+        Assert.Equal("min_p", badMinP.Parameter);
+
         ChatOptions Seeded(long seed) => new() { Temperature = 1.2f, TopK = 0, TopP = 1, Seed = seed, MaxOutputTokens = 30 };
         string a = (await client.GetResponseAsync(Story, Seeded(1))).Text;
         Assert.Equal(a, (await client.GetResponseAsync(Story, Seeded(1))).Text);
