@@ -154,4 +154,57 @@ public class TileKernelTests
         }
         GC.KeepAlive(m);
     }
+
+    /// <summary>
+    /// The two- and three-matrix products (one job, activations prepared once per layout) give exactly what single
+    /// products give, for matrices of one type, of types sharing a layout (Q4_K with Q6_K), and of unrelated types.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K)]
+    [InlineData(GgmlType.Q8_0, GgmlType.F16, GgmlType.Q4_1)]
+    [Trait("Category", "Simd")]
+    public void MultiMatrixProductsEqualSingleProducts(GgmlType t1, GgmlType t2, GgmlType t3)
+    {
+        const int columns = 512;
+        var types = new[] { t1, t2, t3 };
+        var rows = new[] { 136, 72, 251 };
+        var arrays = new byte[3][];
+        var matrices = new WeightMatrix[3];
+        for (int i = 0; i < 3; i++)
+        {
+            long rowBytes = GgmlTypeInfo.RowBytes(types[i], columns);
+            arrays[i] = GC.AllocateUninitializedArray<byte>((int)(rowBytes * rows[i]), pinned: true);
+            for (int r = 0; r < rows[i]; r++)
+                TestData.WeightRow(types[i], columns, seed: 1000 * i + r).CopyTo(arrays[i].AsSpan((int)(r * rowBytes)));
+            matrices[i] = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(arrays[i], 0), types[i], rows[i], columns);
+        }
+        foreach (int tokens in new[] { 1, 6 })
+        {
+            var x = TestData.Gaussian(tokens * columns, seed: 77 + tokens);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var matmul = new MatMul(threads);
+                var single = new float[3][];
+                for (int i = 0; i < 3; i++)
+                {
+                    single[i] = new float[tokens * rows[i]];
+                    matmul.Multiply(matrices[i], x, single[i], tokens);
+                }
+                var y1 = new float[tokens * rows[0]];
+                var y2 = new float[tokens * rows[1]];
+                var y3 = new float[tokens * rows[2]];
+                matmul.Multiply(matrices[0], y1, matrices[1], y2, matrices[2], y3, x, tokens);
+                Assert.Equal(single[0], y1);
+                Assert.Equal(single[1], y2);
+                Assert.Equal(single[2], y3);
+                Array.Clear(y1);
+                Array.Clear(y2);
+                matmul.Multiply(matrices[0], y1, matrices[1], y2, x, tokens);
+                Assert.Equal(single[0], y1);
+                Assert.Equal(single[1], y2);
+            }
+        }
+        GC.KeepAlive(arrays);
+    }
 }

@@ -15,7 +15,7 @@ namespace EdgeLm.Numerics.Kernels;
 /// Owns the scratch for prepared activations (grown on demand, then reused: no allocation per call in steady
 /// state) and a <see cref="WorkerPool"/>. One instance per session or per caller thread: not thread-safe.
 /// </remarks>
-public sealed unsafe class MatMul : IDisposable
+public sealed unsafe partial class MatMul : IDisposable
 {
     // Below this many weights a matrix is done on the calling thread: waking workers would cost more.
     private const long ParallelThreshold = 1 << 15;
@@ -32,13 +32,6 @@ public sealed unsafe class MatMul : IDisposable
     private float* _y;
     private int _tokens;
     private delegate*<byte*, byte*, int, float> _kernel;
-    private TileKernels? _tiles;
-    private byte*[] _panels = [];
-    private byte[]?[] _panelArrays = [];
-    private int _panelBytes;
-    private int _chunkRows;
-    private int _chunks;
-    private int _nextChunk;
 
     /// <summary>Creates a multiplier that splits work across <paramref name="threads"/> threads (the caller's included).</summary>
     public MatMul(int threads)
@@ -48,8 +41,6 @@ public sealed unsafe class MatMul : IDisposable
         _runPart = RunPart;
         _runTilePart = RunTilePart;
     }
-
-    private readonly Action<int> _runTilePart;
 
     /// <summary>Number of threads a large multiplication is split across.</summary>
     public int Threads => _pool.Parallelism;
@@ -66,18 +57,14 @@ public sealed unsafe class MatMul : IDisposable
     /// </summary>
     public void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens)
     {
-        if (w.Data == null)
-            throw new ArgumentException("The weight matrix is empty (default).", nameof(w));
-        ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
-        if (x.Length != (long)tokens * w.Columns)
-            throw new ArgumentException($"X must hold {tokens} x {w.Columns} values, got {x.Length}.", nameof(x));
-        if (y.Length != (long)tokens * w.Rows)
-            throw new ArgumentException($"Y must hold {tokens} x {w.Rows} values, got {y.Length}.", nameof(y));
-
-        var tiles = TileKernels.For(w.Type);
-        if (tiles is not null)
+        Check(w, x, y, tokens);
+        if (TileKernels.For(w.Type) is not null)
         {
-            TileMultiply(tiles, w, x, y, tokens);
+            fixed (float* px = x, py = y)
+            {
+                _jobs[0] = new MatrixJob { W = w, Y = py };
+                TileMultiply(px, tokens, 1);
+            }
             return;
         }
 
@@ -106,126 +93,63 @@ public sealed unsafe class MatMul : IDisposable
     }
 
     /// <summary>
-    /// The tile-kernel path: each token's activations prepared once, then rows handed out in chunks (a shared counter,
-    /// so a thread slowed by other load takes fewer) and every chunk done for all tokens, four at a time, while its
-    /// weights are in cache. Which thread computes a row does not change its result.
+    /// Y1 = X W1^T and Y2 = X W2^T for the same <paramref name="x"/> (the feed-forward gate and up projections): the
+    /// activations are prepared once when both types share an activation format, and both matrices' rows are split
+    /// across the threads in one job. Results equal two single products.
     /// </summary>
-    private void TileMultiply(TileKernels tiles, in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens)
+    public void Multiply(in WeightMatrix w1, Span<float> y1, in WeightMatrix w2, Span<float> y2, ReadOnlySpan<float> x, int tokens)
     {
-        int columns = w.Columns;
-        int rowBytes = tiles.PreparedRowBytes(columns);
-        EnsureScratch((long)rowBytes * tokens + TileKernels.RowAlignment);
-        byte* prepared = (byte*)(((nint)_scratchPointer + TileKernels.RowAlignment - 1) & ~(nint)(TileKernels.RowAlignment - 1));
-        if (tokens > 1 && tiles.Panel != null)
-            EnsurePanels(tiles.PanelBytes(columns));
-        fixed (float* px = x, py = y)
+        if (TileKernels.For(w1.Type) is null || TileKernels.For(w2.Type) is null)
         {
-            for (int t = 0; t < tokens; t++)
-                tiles.Prepare(px + (long)t * columns, columns, prepared + (long)t * rowBytes);
-            _w = w;
-            _tiles = tiles;
-            _activations = prepared;
-            _activationRowBytes = rowBytes;
-            _y = py;
-            _tokens = tokens;
-            try
-            {
-                int parts = _pool.Parallelism;
-                if (parts == 1 || (long)w.Rows * columns * tokens < ParallelThreshold || w.Rows < 16 * parts)
-                {
-                    TileRows(0, w.Rows, 0);
-                }
-                else
-                {
-                    // About eight chunks per thread, a multiple of eight rows each (the eight-row kernels).
-                    int chunk = Math.Max(8, (w.Rows / (8 * parts) + 7) & ~7);
-                    _chunkRows = chunk;
-                    _chunks = (w.Rows + chunk - 1) / chunk;
-                    _nextChunk = 0;
-                    _pool.Run(_runTilePart);
-                }
-            }
-            finally
-            {
-                _y = null;
-                _activations = null;
-                _tiles = null;
-            }
-        }
-    }
-
-    private void RunTilePart(int part)
-    {
-        int rows = _w.Rows, chunk = _chunkRows, chunks = _chunks;
-        while (true)
-        {
-            int c = Interlocked.Increment(ref _nextChunk) - 1;
-            if (c >= chunks)
-                return;
-            TileRows(c * chunk, Math.Min(rows, (c + 1) * chunk), part);
-        }
-    }
-
-    /// <summary>Makes sure every thread has <paramref name="bytes"/> of pinned panel scratch.</summary>
-    private void EnsurePanels(int bytes)
-    {
-        if (_panels.Length == _pool.Parallelism && bytes <= _panelBytes)
-            return;
-        int size = Math.Max(bytes, 2 * _panelBytes);
-        _panels = new byte*[_pool.Parallelism];
-        _panelArrays = new byte[]?[_pool.Parallelism];
-        for (int i = 0; i < _panels.Length; i++)
-        {
-            var array = GC.AllocateUninitializedArray<byte>(size + TileKernels.RowAlignment, pinned: true);
-            _panelArrays[i] = array;
-            nint start = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
-            _panels[i] = (byte*)((start + TileKernels.RowAlignment - 1) & ~(nint)(TileKernels.RowAlignment - 1));
-        }
-        _panelBytes = size;
-    }
-
-    /// <summary>Tile-kernel outputs for weight rows [first, end) and every token, on worker <paramref name="part"/>.</summary>
-    private void TileRows(int first, int end, int part)
-    {
-        var tiles = _tiles!;
-        byte* w = _w.Data;
-        long rowBytes = _w.RowStride;
-        int columns = _w.Columns, outputs = _w.Rows, tokens = _tokens;
-        long actBytes = _activationRowBytes;
-        byte* act = _activations;
-        float* y = _y;
-        int r = first;
-        if (tokens == 1)
-        {
-            if (tiles.Rows8 != null)
-            {
-                for (; r + 8 <= end; r += 8)
-                    tiles.Rows8(w + r * rowBytes, rowBytes, act, y + r, columns);
-            }
-            var pair = tiles.Tile2x1;
-            for (; r + 2 <= end; r += 2)
-                pair(w + r * rowBytes, rowBytes, act, actBytes, y + r, outputs, columns);
-            if (r < end)
-                tiles.Tile1x1(w + r * rowBytes, rowBytes, act, actBytes, y + r, outputs, columns);
+            Multiply(w1, x, y1, tokens);
+            Multiply(w2, x, y2, tokens);
             return;
         }
-        if (tiles.Panel != null)
+        Check(w1, x, y1, tokens);
+        Check(w2, x, y2, tokens);
+        fixed (float* px = x, p1 = y1, p2 = y2)
         {
-            byte* panel = _panels[part];
-            for (; r + 8 <= end; r += 8)
-                tiles.Panel(w + r * rowBytes, rowBytes, act, actBytes, y + r, outputs, columns, tokens, panel);
-            if (r == end)
-                return;
+            _jobs[0] = new MatrixJob { W = w1, Y = p1 };
+            _jobs[1] = new MatrixJob { W = w2, Y = p2 };
+            TileMultiply(px, tokens, 2);
         }
-        for (int t = 0; t < tokens; t += 4)
+    }
+
+    /// <summary>
+    /// Three products of the same <paramref name="x"/> in one job (the attention query, key and value projections);
+    /// results equal three single products.
+    /// </summary>
+    public void Multiply(in WeightMatrix w1, Span<float> y1, in WeightMatrix w2, Span<float> y2, in WeightMatrix w3, Span<float> y3,
+        ReadOnlySpan<float> x, int tokens)
+    {
+        if (TileKernels.For(w1.Type) is null || TileKernels.For(w2.Type) is null || TileKernels.For(w3.Type) is null)
         {
-            int n = Math.Min(4, tokens - t);
-            var kernel = tiles.ForTokens(n);
-            byte* a = act + t * actBytes;
-            float* yt = y + (long)t * outputs;
-            for (int row = r; row < end; row++)
-                kernel(w + row * rowBytes, rowBytes, a, actBytes, yt + row, outputs, columns);
+            Multiply(w1, x, y1, tokens);
+            Multiply(w2, x, y2, tokens);
+            Multiply(w3, x, y3, tokens);
+            return;
         }
+        Check(w1, x, y1, tokens);
+        Check(w2, x, y2, tokens);
+        Check(w3, x, y3, tokens);
+        fixed (float* px = x, p1 = y1, p2 = y2, p3 = y3)
+        {
+            _jobs[0] = new MatrixJob { W = w1, Y = p1 };
+            _jobs[1] = new MatrixJob { W = w2, Y = p2 };
+            _jobs[2] = new MatrixJob { W = w3, Y = p3 };
+            TileMultiply(px, tokens, 3);
+        }
+    }
+
+    private static void Check(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens)
+    {
+        if (w.Data == null)
+            throw new ArgumentException("The weight matrix is empty (default).", nameof(w));
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
+        if (x.Length != (long)tokens * w.Columns)
+            throw new ArgumentException($"X must hold {tokens} x {w.Columns} values, got {x.Length}.", nameof(x));
+        if (y.Length != (long)tokens * w.Rows)
+            throw new ArgumentException($"Y must hold {tokens} x {w.Rows} values, got {y.Length}.", nameof(y));
     }
 
     /// <summary>

@@ -22,6 +22,12 @@ internal sealed unsafe class TileKernels
     /// <summary>Bytes of one prepared activation row of <c>columns</c> values (a multiple of <see cref="RowAlignment"/>).</summary>
     public required delegate*<int, int> PreparedRowBytes { get; init; }
 
+    /// <summary>
+    /// Identifies the prepared layout: kernel sets with equal values prepare identical activations (the k-quants all
+    /// take the same Q8_K rows), so a job over several matrices prepares them once.
+    /// </summary>
+    public required int PreparedLayout { get; init; }
+
     /// <summary>Prepares one float activation row (<c>x, columns, dst</c>), as VecDot.QuantizeActivations would round it.</summary>
     public required delegate*<float*, int, byte*, void> Prepare { get; init; }
 

@@ -27,6 +27,7 @@ internal static unsafe partial class X86Tiles
 
     private static TileKernels FloatSet<TW>() where TW : struct, IFloatWeights => new()
     {
+        PreparedLayout = 2000 + (int)TW.Type,
         PreparedRowBytes = &FloatRowBytes,
         Prepare = &PrepareFloat<TW>,
         PrepareFromActivationFormat = &ConvertFloat<TW>,

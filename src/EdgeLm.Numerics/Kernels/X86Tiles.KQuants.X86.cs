@@ -25,6 +25,7 @@ internal static unsafe partial class X86Tiles
         delegate*<byte*, long, byte*, long, float*, long, int, void> t4,
         delegate*<byte*, long, byte*, long, float*, long, int, void> pair) => new()
     {
+        PreparedLayout = 1000, // every k-quant takes the same Q8_K rows
         PreparedRowBytes = &KRowBytes,
         Prepare = &PrepareK,
         PrepareFromActivationFormat = &ConvertK,

@@ -47,6 +47,15 @@ internal unsafe interface ILegacyWeights
 
     /// <summary>How many 4-byte steps of vpmaddubsw pairs can be summed in 16 bits without overflow (8, 4, or 1).</summary>
     static abstract int PanelGroup { get; }
+
+    /// <summary>True for the packed 4/5-bit formats, whose decode kernel takes two rows per vector (<see cref="NibblePair"/>).</summary>
+    static abstract bool IsNibbleFormat { get; }
+
+    /// <summary>
+    /// The unsigned codes of one block of two rows: <paramref name="low"/> holds codes 0-15 of row 0 then codes 0-15
+    /// of row 1, <paramref name="high"/> codes 16-31 of each.
+    /// </summary>
+    static abstract void NibblePair(byte* block0, byte* block1, out Vector256<byte> low, out Vector256<byte> high);
 }
 
 /// <summary>
@@ -68,6 +77,7 @@ internal static unsafe partial class X86Tiles
 
     private static TileKernels LegacySet<TW>() where TW : struct, ILegacyWeights => new()
     {
+        PreparedLayout = 100 * (TW.HasMin ? 1 : 0) + TW.Bias, // Q8_0 / Q8_1 codes, and the correction the bias asks for
         PreparedRowBytes = &LegacyRowBytes,
         Prepare = &PrepareLegacy<TW>,
         PrepareFromActivationFormat = &ConvertLegacy<TW>,
@@ -176,8 +186,11 @@ internal static unsafe partial class X86Tiles
     }
 
     /// <summary>
-    /// Eight rows against one token: per block, each row's lanes over its codes, the eight exact sums packed into one
-    /// vector, then the float steps once for all eight rows. Writes y[0..7].
+    /// Eight rows against one token, writing y[0..7]. Only each block's exact integer sums matter for the result, so
+    /// the inside is free: the packed 4/5-bit formats take two rows per vector (row r's codes 0-15 beside row r+1's,
+    /// against the activations' codes 0-15 in both halves; then codes 16-31), the eight rows' sums are packed with
+    /// three horizontal adds into the lane order (0, 2, 4, 6, 1, 3, 5, 7) and the bias correction, the same for
+    /// every row, is added once; Q8_0 takes one row per vector. Then the float steps run once for all eight rows.
     /// </summary>
     [SkipLocalsInit]
     private static void LegacyRows8<TW>(byte* w, long wStride, byte* a, float* y, int columns) where TW : struct, ILegacyWeights
@@ -187,39 +200,88 @@ internal static unsafe partial class X86Tiles
         long corrAt = (long)nb * 32;
         var actScales = (float*)(a + (long)nb * 64);
         var actSums = actScales + nb;
+        var codeSums = (int*)(actSums + nb);
         float* scales = stackalloc float[Chunk * 8];
         float* mins = stackalloc float[TW.HasMin ? Chunk * 8 : 8];
+        // Lane l of the packed sums holds row (0, 2, 4, 6, 1, 3, 5, 7)[l] for the nibble formats, row l for Q8_0.
+        long s1 = TW.IsNibbleFormat ? 2 * wStride : wStride, s2 = TW.IsNibbleFormat ? 4 * wStride : 2 * wStride;
+        long s3 = TW.IsNibbleFormat ? 6 * wStride : 3 * wStride, s4 = TW.IsNibbleFormat ? wStride : 4 * wStride;
+        long s5 = TW.IsNibbleFormat ? 3 * wStride : 5 * wStride, s6 = TW.IsNibbleFormat ? 5 * wStride : 6 * wStride;
+        long s7 = 7 * wStride;
         var acc = Vector256<float>.Zero;
         for (int first = 0; first < nb; first += Chunk)
         {
             int count = Math.Min(Chunk, nb - first);
-            // The rows' block scales, row-interleaved so each block's eight are one vector.
+            // The rows' block scales in lane order, so each block's eight are one vector.
             for (int i = 0; i < count; i++)
             {
                 byte* block = w + (long)(first + i) * TW.BlockBytes;
-                for (int r = 0; r < 8; r++)
+                float* sc = scales + 8 * i;
+                sc[0] = TW.Scale(block);
+                sc[1] = TW.Scale(block + s1);
+                sc[2] = TW.Scale(block + s2);
+                sc[3] = TW.Scale(block + s3);
+                sc[4] = TW.Scale(block + s4);
+                sc[5] = TW.Scale(block + s5);
+                sc[6] = TW.Scale(block + s6);
+                sc[7] = TW.Scale(block + s7);
+                if (TW.HasMin)
                 {
-                    scales[8 * i + r] = TW.Scale(block + r * wStride);
-                    if (TW.HasMin)
-                        mins[8 * i + r] = TW.Min(block + r * wStride);
+                    float* mn = mins + 8 * i;
+                    mn[0] = TW.Min(block);
+                    mn[1] = TW.Min(block + s1);
+                    mn[2] = TW.Min(block + s2);
+                    mn[3] = TW.Min(block + s3);
+                    mn[4] = TW.Min(block + s4);
+                    mn[5] = TW.Min(block + s5);
+                    mn[6] = TW.Min(block + s6);
+                    mn[7] = TW.Min(block + s7);
                 }
             }
             for (int i = 0; i < count; i++)
             {
                 int b = first + i;
                 byte* block = w + (long)b * TW.BlockBytes;
-                var isum = Pack8(
-                    LegacyLanes<TW>(block, a, b, corrAt), LegacyLanes<TW>(block + wStride, a, b, corrAt),
-                    LegacyLanes<TW>(block + 2 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 3 * wStride, a, b, corrAt),
-                    LegacyLanes<TW>(block + 4 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 5 * wStride, a, b, corrAt),
-                    LegacyLanes<TW>(block + 6 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 7 * wStride, a, b, corrAt));
+                Vector256<int> isum;
+                if (TW.IsNibbleFormat)
+                {
+                    var x = Vector256.Load((sbyte*)a + b * 32);
+                    var xLow = Avx2.Permute2x128(x, x, 0x00);
+                    var xHigh = Avx2.Permute2x128(x, x, 0x11);
+                    var p01 = NibblePairLanes<TW>(block, block + wStride, xLow, xHigh);
+                    var p23 = NibblePairLanes<TW>(block + 2 * wStride, block + 3 * wStride, xLow, xHigh);
+                    var p45 = NibblePairLanes<TW>(block + 4 * wStride, block + 5 * wStride, xLow, xHigh);
+                    var p67 = NibblePairLanes<TW>(block + 6 * wStride, block + 7 * wStride, xLow, xHigh);
+                    isum = Avx2.HorizontalAdd(Avx2.HorizontalAdd(p01, p23), Avx2.HorizontalAdd(p45, p67));
+                    if (TW.Bias != 0)
+                        isum -= Vector256.Create(codeSums[b] * TW.Bias);
+                }
+                else
+                {
+                    isum = Pack8(
+                        LegacyLanes<TW>(block, a, b, corrAt), LegacyLanes<TW>(block + wStride, a, b, corrAt),
+                        LegacyLanes<TW>(block + 2 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 3 * wStride, a, b, corrAt),
+                        LegacyLanes<TW>(block + 4 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 5 * wStride, a, b, corrAt),
+                        LegacyLanes<TW>(block + 6 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 7 * wStride, a, b, corrAt));
+                }
                 var scale = Vector256.Load(scales + 8 * i) * Vector256.Create(actScales[b]);
                 acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), scale, acc);
                 if (TW.HasMin)
                     acc = Fma.MultiplyAdd(Vector256.Load(mins + 8 * i), Vector256.Create(actSums[b]), acc);
             }
         }
+        if (TW.IsNibbleFormat)
+            acc = Avx2.PermuteVar8x32(acc, Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)); // back to row order
         acc.Store(y);
+    }
+
+    /// <summary>Exact lanes of one block of two rows: lanes 0-3 sum row 0's products, lanes 4-7 row 1's (no bias taken off).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> NibblePairLanes<TW>(byte* block0, byte* block1, Vector256<sbyte> xLow, Vector256<sbyte> xHigh)
+        where TW : struct, ILegacyWeights
+    {
+        TW.NibblePair(block0, block1, out var low, out var high);
+        return DotBytes(high, xHigh, DotBytes(low, xLow, Vector256<int>.Zero));
     }
 
     /// <summary>
@@ -416,6 +478,28 @@ internal static unsafe partial class X86Tiles
         return Vector256.Create(raw, high) & Vector256.Create((byte)0x0F);
     }
 
+    /// <summary>Two rows' 16 packed bytes side by side: low nibbles (codes 0-15) and high nibbles (codes 16-31).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NibblesOfTwo(byte* qs0, byte* qs1, out Vector256<byte> low, out Vector256<byte> high)
+    {
+        var v = Vector256.Create(Vector128.Load(qs0), Vector128.Load(qs1));
+        var mask = Vector256.Create((byte)0x0F);
+        low = v & mask;
+        high = Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
+    }
+
+    /// <summary>Fifth bits of two rows: byte j of each half is 0x10 when bit <paramref name="from"/> + j of that row's qh is set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> FifthBitsOfTwo(uint qh0, uint qh1, int from)
+    {
+        var both = Vector256.Create(Vector128.Create(qh0), Vector128.Create(qh1)).AsByte();
+        byte lo = (byte)(from / 8), hi = (byte)(from / 8 + 1);
+        var spread = Avx2.Shuffle(both, Vector256.Create(lo, lo, lo, lo, lo, lo, lo, lo, hi, hi, hi, hi, hi, hi, hi, hi,
+            lo, lo, lo, lo, lo, lo, lo, lo, hi, hi, hi, hi, hi, hi, hi, hi));
+        var bit = Vector256.Create(0x8040201008040201UL).AsByte();
+        return Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)0x10);
+    }
+
     /// <summary>Byte j is 0x10 when bit j of <paramref name="qh"/> is set, else 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> FifthBits(uint qh)
@@ -442,6 +526,10 @@ internal static unsafe partial class X86Tiles
         public static Vector256<byte> PanelCodes(byte* block) => Codes(block);
         public static int PanelBiasShift => 3;
         public static int PanelGroup => 8;
+        public static bool IsNibbleFormat => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void NibblePair(byte* block0, byte* block1, out Vector256<byte> low, out Vector256<byte> high)
+                    => NibblesOfTwo(block0 + 2, block1 + 2, out low, out high);
     }
 
     private struct Q4_1Weights : ILegacyWeights
@@ -461,6 +549,10 @@ internal static unsafe partial class X86Tiles
         public static Vector256<byte> PanelCodes(byte* block) => Codes(block);
         public static int PanelBiasShift => -1;
         public static int PanelGroup => 8;
+        public static bool IsNibbleFormat => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void NibblePair(byte* block0, byte* block1, out Vector256<byte> low, out Vector256<byte> high)
+                    => NibblesOfTwo(block0 + 4, block1 + 4, out low, out high);
     }
 
     private struct Q5_0Weights : ILegacyWeights
@@ -479,6 +571,15 @@ internal static unsafe partial class X86Tiles
         public static Vector256<byte> PanelCodes(byte* block) => Codes(block);
         public static int PanelBiasShift => 4;
         public static int PanelGroup => 4;
+        public static bool IsNibbleFormat => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void NibblePair(byte* block0, byte* block1, out Vector256<byte> low, out Vector256<byte> high)
+                {
+            NibblesOfTwo(block0 + 6, block1 + 6, out low, out high);
+            uint qh0 = Unsafe.ReadUnaligned<uint>(block0 + 2), qh1 = Unsafe.ReadUnaligned<uint>(block1 + 2);
+            low |= FifthBitsOfTwo(qh0, qh1, 0);
+            high |= FifthBitsOfTwo(qh0, qh1, 16);
+        }
     }
 
     private struct Q5_1Weights : ILegacyWeights
@@ -498,6 +599,15 @@ internal static unsafe partial class X86Tiles
         public static Vector256<byte> PanelCodes(byte* block) => Codes(block);
         public static int PanelBiasShift => -1;
         public static int PanelGroup => 4;
+        public static bool IsNibbleFormat => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void NibblePair(byte* block0, byte* block1, out Vector256<byte> low, out Vector256<byte> high)
+                {
+            NibblesOfTwo(block0 + 8, block1 + 8, out low, out high);
+            uint qh0 = Unsafe.ReadUnaligned<uint>(block0 + 4), qh1 = Unsafe.ReadUnaligned<uint>(block1 + 4);
+            low |= FifthBitsOfTwo(qh0, qh1, 0);
+            high |= FifthBitsOfTwo(qh0, qh1, 16);
+        }
     }
 
     /// <summary>Signed codes: |w| times the activation with w's sign (|w| &lt;= 128 and |a| &lt;= 127 keep pairs in 16 bits).</summary>
@@ -518,5 +628,9 @@ internal static unsafe partial class X86Tiles
         public static Vector256<byte> PanelCodes(byte* block) => AvxVnni.IsSupported ? Codes(block) ^ Vector256.Create((byte)0x80) : Codes(block);
         public static int PanelBiasShift => AvxVnni.IsSupported ? 7 : -1;
         public static int PanelGroup => 1;
+        public static bool IsNibbleFormat => false;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void NibblePair(byte* block0, byte* block1, out Vector256<byte> low, out Vector256<byte> high)
+                    => throw new NotSupportedException("Q8_0 codes are whole bytes.");
     }
 }

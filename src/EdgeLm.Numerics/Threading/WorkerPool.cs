@@ -5,12 +5,27 @@ namespace EdgeLm.Numerics.Threading;
 /// thread, parts 1.. on dedicated background workers. <see cref="Run"/> allocates nothing, so a matmul can use it
 /// on every token. One job at a time: <see cref="Run"/> is not reentrant and not thread-safe.
 /// </summary>
+/// <remarks>
+/// Hand-off is built for jobs a few microseconds apart (a decode step is ~100 of them): a new job is published by
+/// bumping a generation counter that idle workers watch, spinning briefly (about <see cref="SpinIterations"/> pause
+/// rounds, yielding now and then) before they block on their own event; the caller likewise spins on the count of
+/// unfinished parts before blocking. A worker announces that it is about to block and re-checks the counter first,
+/// so no wake-up is lost; the caller signals only workers that said they block, so when all are spinning a job
+/// starts without a system call. Jobs should split their work dynamically (a shared counter) so a worker that the
+/// OS has descheduled costs little.
+/// </remarks>
 public sealed class WorkerPool : IDisposable
 {
+    /// <summary>Rounds of <see cref="SpinWait"/> before a thread blocks (a few tens of microseconds).</summary>
+    public const int SpinIterations = 200;
+
     private readonly Thread[] _threads;
-    private readonly ManualResetEventSlim[] _go;
-    private readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
+    private readonly ManualResetEventSlim[] _wake;
+    private readonly int[] _blocking;
+    private readonly ManualResetEventSlim _done = new(false, spinCount: 0);
+    private int _callerBlocking;
     private Action<int>? _job;
+    private int _generation;
     private int _pending;
     private Exception? _failure;
     private volatile bool _disposed;
@@ -21,10 +36,11 @@ public sealed class WorkerPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
         Parallelism = parallelism;
         _threads = new Thread[parallelism - 1];
-        _go = new ManualResetEventSlim[parallelism - 1];
+        _wake = new ManualResetEventSlim[parallelism - 1];
+        _blocking = new int[parallelism - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            _go[i] = new ManualResetEventSlim(false, spinCount: 2000);
+            _wake[i] = new ManualResetEventSlim(false, spinCount: 0);
             int part = i + 1;
             _threads[i] = new Thread(() => WorkerLoop(part)) { IsBackground = true, Name = $"EdgeLm worker {part}" };
             _threads[i].Start();
@@ -48,10 +64,14 @@ public sealed class WorkerPool : IDisposable
         }
         _job = job;
         _failure = null;
-        _pending = _threads.Length;
         _done.Reset();
-        foreach (var go in _go)
-            go.Set();
+        Volatile.Write(ref _pending, _threads.Length);
+        Interlocked.Increment(ref _generation); // publishes the job (full fence)
+        for (int i = 0; i < _wake.Length; i++)
+        {
+            if (Volatile.Read(ref _blocking[i]) != 0)
+                _wake[i].Set();
+        }
         try
         {
             job(0);
@@ -60,19 +80,35 @@ public sealed class WorkerPool : IDisposable
         {
             Interlocked.CompareExchange(ref _failure, e, null);
         }
-        _done.Wait();
+        WaitForWorkers();
         _job = null;
         if (_failure is { } failure)
             throw new AggregateException("A worker part failed.", failure);
     }
 
+    private void WaitForWorkers()
+    {
+        var spin = new SpinWait();
+        for (int i = 0; i < SpinIterations; i++)
+        {
+            if (Volatile.Read(ref _pending) == 0)
+                return;
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        Volatile.Write(ref _callerBlocking, 1);
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _pending) != 0)
+            _done.Wait();
+        Volatile.Write(ref _callerBlocking, 0);
+    }
+
     private void WorkerLoop(int part)
     {
-        var go = _go[part - 1];
+        var wake = _wake[part - 1];
+        int seen = 0;
         while (true)
         {
-            go.Wait();
-            go.Reset();
+            seen = WaitForJob(part, seen, wake);
             if (_disposed)
                 return;
             try
@@ -83,8 +119,35 @@ public sealed class WorkerPool : IDisposable
             {
                 Interlocked.CompareExchange(ref _failure, e, null);
             }
-            if (Interlocked.Decrement(ref _pending) == 0)
+            if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _callerBlocking) != 0)
                 _done.Set();
+        }
+    }
+
+    /// <summary>Waits until the generation moves past <paramref name="seen"/> (or disposal); returns the new generation.</summary>
+    private int WaitForJob(int part, int seen, ManualResetEventSlim wake)
+    {
+        var spin = new SpinWait();
+        for (int i = 0; i < SpinIterations; i++)
+        {
+            int now = Volatile.Read(ref _generation);
+            if (now != seen || _disposed)
+                return now;
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        while (true)
+        {
+            wake.Reset();
+            Volatile.Write(ref _blocking[part - 1], 1);
+            Interlocked.MemoryBarrier();
+            int now = Volatile.Read(ref _generation);
+            if (now != seen || _disposed)
+            {
+                Volatile.Write(ref _blocking[part - 1], 0);
+                return now;
+            }
+            wake.Wait();
+            Volatile.Write(ref _blocking[part - 1], 0);
         }
     }
 
@@ -117,12 +180,13 @@ public sealed class WorkerPool : IDisposable
         if (_disposed)
             return;
         _disposed = true;
-        foreach (var go in _go)
-            go.Set();
+        Interlocked.Increment(ref _generation);
+        foreach (var wake in _wake)
+            wake.Set();
         foreach (var t in _threads)
             t.Join();
-        foreach (var go in _go)
-            go.Dispose();
+        foreach (var wake in _wake)
+            wake.Dispose();
         _done.Dispose();
     }
 }

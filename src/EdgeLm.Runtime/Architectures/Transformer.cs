@@ -80,9 +80,7 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
                 // Attention: project, add biases, rotate, cache, attend, project back, add to the residual.
                 RmsNormRows(x, w.AttentionNorm, normed, T, E, p.RmsNormEpsilon);
                 trace?.Invoke("attn_norm", b, normed, T);
-                s.MatMul.Multiply(w.Query, normed, q, T);
-                s.MatMul.Multiply(w.Key, normed, k, T);
-                s.MatMul.Multiply(w.Value, normed, v, T);
+                s.MatMul.Multiply(w.Query, q, w.Key, k, w.Value, v, normed, T);
                 AddBiasRows(q, w.QueryBias, T);
                 AddBiasRows(k, w.KeyBias, T);
                 AddBiasRows(v, w.ValueBias, T);
@@ -105,8 +103,7 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
                 // Feed-forward: x += Wdown (silu(Wgate n) * Wup n), n = norm(x).
                 RmsNormRows(x, w.FeedForwardNorm, normed, T, E, p.RmsNormEpsilon);
                 trace?.Invoke("ffn_norm", b, normed, T);
-                s.MatMul.Multiply(w.Gate, normed, gate, T);
-                s.MatMul.Multiply(w.Up, normed, up, T);
+                s.MatMul.Multiply(w.Gate, gate, w.Up, up, normed, T);
                 Activations.SwiGlu(gate, up, gate);
                 trace?.Invoke("ffn_down_inp", b, gate, T);
                 s.MatMul.Multiply(w.Down, gate, projected, T);
