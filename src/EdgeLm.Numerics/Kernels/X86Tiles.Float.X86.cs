@@ -40,49 +40,57 @@ internal static unsafe partial class X86Tiles
         Panel = &FloatPanel<TW>,
     };
 
-    private static int FloatPanelBytes(int columns) => 2 * AlignRow(columns * sizeof(float));
+    private static int FloatPanelBytes(int columns) => 8 * AlignRow(columns * sizeof(float));
 
     /// <summary>
-    /// Eight rows against several tokens, two rows at a time: the two rows widened once into float in
-    /// <paramref name="panel"/>, then every token, four at a time, against them in a 2 x 4 register tile. The lanes,
-    /// their order and the tail are those of <see cref="FloatTile{TW, TS}"/>, so results are the same.
+    /// Eight rows against several tokens: the eight rows widened once into float in <paramref name="panel"/>, then
+    /// for every four tokens (whose activations then stay in L1) each pair of rows in a 2 x 4 register tile. The
+    /// lanes, their order and the tail are those of <see cref="FloatTile{TW, TS}"/>, so results are the same.
     /// </summary>
     private static void FloatPanel<TW>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
         where TW : struct, IFloatWeights
     {
-        var w0 = (float*)panel;
-        var w1 = (float*)(panel + AlignRow(columns * sizeof(float)));
+        int rowFloats = AlignRow(columns * sizeof(float)) / sizeof(float);
+        var rows = (float*)panel;
         int full = columns & ~7;
-        for (int pair = 0; pair < 8; pair += 2)
+        int exactPairs = 0; // bit p: pair p holds an F16 infinity or NaN and is done with exact widening
+        for (int pair = 0; pair < 4; pair++)
         {
-            byte* row0 = w + pair * wStride, row1 = row0 + wStride;
             Vector256<ushort> largest = default;
-            int c = 0;
-            for (; c < full; c += 8)
+            for (int r = 2 * pair; r < 2 * pair + 2; r++)
             {
-                TW.Widen8(row0, c, ref largest).Store(w0 + c);
-                TW.Widen8(row1, c, ref largest).Store(w1 + c);
+                byte* row = w + r * wStride;
+                float* dst = rows + r * rowFloats;
+                int c = 0;
+                for (; c < full; c += 8)
+                    TW.Widen8(row, c, ref largest).Store(dst + c);
+                for (; c < columns; c++)
+                    dst[c] = TW.Widen1(row, c);
             }
-            for (; c < columns; c++)
-            {
-                w0[c] = TW.Widen1(row0, c);
-                w1[c] = TW.Widen1(row1, c);
-            }
-            float* yp = y + pair;
             if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
+                exactPairs |= 1 << pair;
+        }
+        for (int t0 = 0; t0 < tokens; t0 += 4)
+        {
+            int n = Math.Min(4, tokens - t0);
+            byte* at = a + t0 * aStride;
+            for (int pair = 0; pair < 4; pair++)
             {
-                for (int t = 0; t < tokens; t++)
-                    FloatTileExact<TW, Tile2x1>(row0, wStride, a + t * aStride, aStride, yp + t * yStride, yStride, columns);
-                continue;
-            }
-            int t0 = 0;
-            for (; t0 + 4 <= tokens; t0 += 4)
-                FloatPanelTokens<Tile1x4>(w0, w1, a + t0 * aStride, aStride, yp + t0 * yStride, yStride, columns);
-            switch (tokens - t0)
-            {
-                case 3: FloatPanelTokens<Tile1x3>(w0, w1, a + t0 * aStride, aStride, yp + t0 * yStride, yStride, columns); break;
-                case 2: FloatPanelTokens<Tile1x2>(w0, w1, a + t0 * aStride, aStride, yp + t0 * yStride, yStride, columns); break;
-                case 1: FloatPanelTokens<Tile1x1>(w0, w1, a + t0 * aStride, aStride, yp + t0 * yStride, yStride, columns); break;
+                float* yp = y + t0 * yStride + 2 * pair;
+                if ((exactPairs & (1 << pair)) != 0)
+                {
+                    for (int t = 0; t < n; t++)
+                        FloatTileExact<TW, Tile2x1>(w + 2 * pair * wStride, wStride, at + t * aStride, aStride, yp + t * yStride, yStride, columns);
+                    continue;
+                }
+                float* w0 = rows + 2 * pair * rowFloats, w1 = w0 + rowFloats;
+                switch (n)
+                {
+                    case 4: FloatPanelTokens<Tile1x4>(w0, w1, at, aStride, yp, yStride, columns); break;
+                    case 3: FloatPanelTokens<Tile1x3>(w0, w1, at, aStride, yp, yStride, columns); break;
+                    case 2: FloatPanelTokens<Tile1x2>(w0, w1, at, aStride, yp, yStride, columns); break;
+                    default: FloatPanelTokens<Tile1x1>(w0, w1, at, aStride, yp, yStride, columns); break;
+                }
             }
         }
     }
