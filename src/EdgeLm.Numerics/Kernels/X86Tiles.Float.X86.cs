@@ -227,6 +227,13 @@ internal static unsafe partial class X86Tiles
         // Sixteen columns per step (two groups of eight, in order: the same lanes as eight at a time).
         for (; c + 16 <= full; c += 16)
         {
+            if (TS.Tokens == 1)
+            {
+                // Decode streams the weights once: ask for them well ahead (the next rows, a few KB on).
+                Sse.Prefetch0(w + c * TW.WeightBytes + PrefetchDistance);
+                if (TS.Rows == 2)
+                    Sse.Prefetch0(w1 + c * TW.WeightBytes + PrefetchDistance);
+            }
             TW.Widen16(w, c, ref largest, out var wa, out var wb);
             acc0 = Fma.MultiplyAdd(wb, Vector256.Load(x0 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x0 + c), acc0));
             if (TS.Rows == 2)
@@ -313,6 +320,9 @@ internal static unsafe partial class X86Tiles
     {
         static abstract GgmlType Type { get; }
 
+        /// <summary>Bytes per weight.</summary>
+        static abstract int WeightBytes { get; }
+
         /// <summary>
         /// Weights c..c+7 of the row at <paramref name="row"/> as floats (F16: times 2^-112); tracks the largest F16
         /// magnitude seen (0x7C00 and up: an infinity or NaN).
@@ -329,6 +339,7 @@ internal static unsafe partial class X86Tiles
     private struct F32Weights : IFloatWeights
     {
         public static GgmlType Type => GgmlType.F32;
+        public static int WeightBytes => 4;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest) => Vector256.Load((float*)row + c);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -344,6 +355,7 @@ internal static unsafe partial class X86Tiles
     private struct F16Weights : IFloatWeights
     {
         public static GgmlType Type => GgmlType.F16;
+        public static int WeightBytes => 2;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest)
@@ -375,6 +387,7 @@ internal static unsafe partial class X86Tiles
     private struct BF16Weights : IFloatWeights
     {
         public static GgmlType Type => GgmlType.BF16;
+        public static int WeightBytes => 2;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest) =>
             Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)row + c), 16).AsSingle();

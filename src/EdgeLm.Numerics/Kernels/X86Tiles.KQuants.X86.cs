@@ -118,6 +118,8 @@ internal static unsafe partial class X86Tiles
         for (int i = 0; i < nb; i++)
         {
             byte* x = w + (long)i * BlockQ4_K.ByteSize;
+            if (TS.Tokens == 1)
+                PrefetchLines(x + PrefetchDistance, 3);
             var sm = ScalesAndMins(x + 4);
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
             Q4KChunk<TS>(x, sm, 0, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
@@ -213,6 +215,8 @@ internal static unsafe partial class X86Tiles
         for (int i = 0; i < nb; i++)
         {
             byte* x = w + (long)i * BlockQ6_K.ByteSize;
+            if (TS.Tokens == 1)
+                PrefetchLines(x + PrefetchDistance, 4);
             var scales = Vector128.Load((sbyte*)x + 192);
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
             Q6KHalf<TS>(x, scales, 0, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);

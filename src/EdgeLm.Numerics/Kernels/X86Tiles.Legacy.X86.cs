@@ -242,6 +242,8 @@ internal static unsafe partial class X86Tiles
             {
                 int b = first + i;
                 byte* block = w + (long)b * TW.BlockBytes;
+                // The next eight rows, as far into them as this block is into these (8 blocks = 1 to 4 lines).
+                PrefetchLines(w + 8 * wStride + (long)b * 8 * TW.BlockBytes, (8 * TW.BlockBytes + 63) / 64);
                 Vector256<int> isum;
                 if (TW.IsNibbleFormat)
                 {

@@ -13,6 +13,21 @@ namespace EdgeLm.Numerics.Kernels;
 /// </summary>
 internal static unsafe partial class X86Tiles
 {
+    /// <summary>
+    /// How far ahead of the weights being read the decode kernels prefetch, in bytes. Decode streams every weight
+    /// once per token; on the development VM the hardware prefetchers alone left it far below the memory bandwidth
+    /// (F16 134M decode 38 -> 60 tok/s at 4-16 KB ahead). Prefetches never fault, so running past a matrix is harmless.
+    /// </summary>
+    internal const int PrefetchDistance = 4096;
+
+    /// <summary>Hints the cache lines [<paramref name="p"/>, <paramref name="p"/> + 64 * lines) into L1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void PrefetchLines(byte* p, int lines)
+    {
+        for (int i = 0; i < lines; i++)
+            Sse.Prefetch0(p + 64 * i);
+    }
+
     /// <summary>True when the tile kernels can run here (x64 with AVX2 and FMA enabled).</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
