@@ -36,7 +36,7 @@ internal static class ReportChart
             $"perplexity ({report.ScoredTokens} positions, context {report.ContextLength})", "perplexity");
         var speed = report.Original.Speed;
         Bars(multiplot.GetPlot(2), labels, report.Models.Select(m => m.Speed.TokensPerSecond).ToArray(), "F0",
-            $"generation speed ({speed.Threads} threads, {speed.GeneratedTokens} tokens, median of {speed.Repetitions})", "tokens per second");
+            $"generation speed ({speed.Threads} threads, {speed.GeneratedTokens} tokens, {(speed.Repetitions == 1 ? "one run" : $"median of {speed.Repetitions} runs")})", "tokens per second");
         Bars(multiplot.GetPlot(3), labels, report.Models.Select(m => m.File.BitsPerWeight).ToArray(), "F2",
             "bits per weight (all tensors)", "bits per weight");
 

@@ -65,11 +65,11 @@ internal static class ReportTable
             $"PPL, KLD: {report.Chunks} chunks of {report.ContextLength} tokens, second half of each scored ({report.ScoredTokens} positions; the text has {report.TextTokens} tokens). KLD = KL(original || model) in nats; top-1 = same most likely token."));
         string prompt = speed.PromptTokens > 0 ? $", pp = the text's first {speed.PromptTokens} tokens in one call." : "; pp not measured.";
         text.AppendLine(string.Create(Invariant,
-            $"speed: {speed.Threads} threads, median of {speed.Repetitions} runs after a warm-up; tg = {speed.GeneratedTokens} tokens decoded greedily one at a time{prompt}"));
+            $"speed: {speed.Threads} threads, {(speed.Repetitions == 1 ? "one run" : $"median of {speed.Repetitions} runs")} after a warm-up; tg = {speed.GeneratedTokens} tokens decoded greedily one at a time{prompt}"));
         text.AppendLine("BPW = all tensors' bytes x 8 / all tensors' elements (llama.cpp's BPW); size = the whole file.");
         text.AppendLine(report.ReferenceCached
             ? string.Create(Invariant, $"the original's scored logits were kept in memory ({report.ReferenceBytes / 1048576.0:F1} MiB) and reused for every variant.")
-            : string.Create(Invariant, $"the original's scored logits ({report.ReferenceBytes / 1048576.0:F0} MiB) were over the budget, so it was evaluated again for each variant."));
+            : string.Create(Invariant, $"the original's scored logits ({report.ReferenceBytes / 1048576.0:F1} MiB) were over the budget, so it was evaluated again for each variant."));
         return text.ToString();
     }
 }

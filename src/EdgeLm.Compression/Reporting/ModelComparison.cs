@@ -44,7 +44,7 @@ public static class ModelComparison
         var originalSession = original.CreateSession(new SessionOptions { Threads = options.Threads, ContextLength = n });
         var reference = new ReferenceLogits(ChunkEvaluator(originalSession, n, vocabulary), n, vocabulary, chunks, options.MaxReferenceBytes);
         if (!reference.IsCached)
-            log($"the original's logits would take {reference.Bytes / 1048576.0:F0} MiB, over the {options.MaxReferenceBytes / 1048576.0:F0} MiB budget: evaluating it again for each variant");
+            log($"the original's logits would take {reference.Bytes / 1048576.0:F1} MiB, over the {options.MaxReferenceBytes / 1048576.0:F0} MiB budget: evaluating it again for each variant");
         var perplexity = Perplexity.Compute(tokens, n, options.MaxChunks, bos, reference.Record);
         var zero = new KlDivergenceStatistics(0, 0, 0, 0, 0, 0, 0, 1, perplexity.Value, perplexity.Value, perplexity.ScoredTokens, perplexity.Chunks);
         log($"original {names[0]}: speed");
