@@ -42,6 +42,7 @@ public static class EdgeLmCli
             KldCommand.Create(console),
             ServeCommand.Create(console),
             ChatCommand.Create(console),
+            PruneCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
