@@ -182,6 +182,48 @@ public sealed class StructuredPrunerTests(TestModels models, ITestOutputHelper l
         return best;
     }
 
+    /// <summary>
+    /// The measured importance must mean something: on held-back text, keeping the highest-scored FFN channels and
+    /// heads (and dropping the most similar block) must beat keeping the lowest-scored ones (dropping the least similar).
+    /// </summary>
+    [Fact]
+    public void ImportanceChosenPartsBeatTheLeastImportantOnesInPerplexity()
+    {
+        var stats = Measure(TestModels.Stories260K);
+        var p = StructuredPruner.Plan(TestModels.Stories260K, new StructuredPruneOptions { FeedForwardLength = 128, KeyValueHeadCount = 2 }, stats);
+        static int[] Bottom(float[] scores, int count) =>
+            Enumerable.Range(0, scores.Length).OrderBy(i => scores[i]).Take(count).Order().ToArray();
+        var inverse = p with
+        {
+            Blocks = p.Blocks.Select(b => b with
+            {
+                FeedForwardChannels = Bottom(b.FeedForwardScores, 128),
+                KeyValueHeads = Bottom(b.HeadScores, 2),
+            }).ToList(),
+        };
+        string best = models.NewPath("best"), worst = models.NewPath("worst");
+        StructuredPruner.Write(TestModels.Stories260K, best, p, threads: 2);
+        StructuredPruner.Write(TestModels.Stories260K, worst, inverse, threads: 2);
+        double good = PruningData.Perplexity(best), bad = PruningData.Perplexity(worst);
+
+        var drop = StructuredPruner.Plan(TestModels.Stories260K, new StructuredPruneOptions { DropBlocks = 1 }, stats);
+        int leastSimilar = Enumerable.Range(0, 5).MinBy(b => stats.Blocks[b].MeanCosine);
+        Assert.NotEqual(leastSimilar, drop.DroppedBlocks[0]);
+        var wrongDrop = drop with
+        {
+            Blocks = Enumerable.Range(0, 5).Where(b => b != leastSimilar)
+                .Select(b => drop.Blocks.FirstOrDefault(x => x.SourceBlock == b) ?? drop.Blocks[0] with { SourceBlock = b }).ToList(),
+            DroppedBlocks = [leastSimilar],
+        };
+        string dropped = models.NewPath("drop"), wronglyDropped = models.NewPath("wrongdrop");
+        StructuredPruner.Write(TestModels.Stories260K, dropped, drop, threads: 2);
+        StructuredPruner.Write(TestModels.Stories260K, wronglyDropped, wrongDrop, threads: 2);
+        double dropGood = PruningData.Perplexity(dropped), dropBad = PruningData.Perplexity(wronglyDropped);
+        log.WriteLine($"held-back perplexity: top-scored FFN/heads {good:F2} vs bottom-scored {bad:F2}; most similar block dropped {dropGood:F2} vs least similar {dropBad:F2}");
+        Assert.True(good < bad, $"keeping the important parts ({good:F2}) is not better than keeping the unimportant ones ({bad:F2})");
+        Assert.True(dropGood < dropBad, $"dropping the most similar block ({dropGood:F2}) is not better than the least similar ({dropBad:F2})");
+    }
+
     [Fact]
     public void BadOptionsAndStatisticsOfAnotherModelAreRefusedAndWriteNothing()
     {
