@@ -33,3 +33,12 @@ public sealed record UnstructuredPruneReport(string Path, PruneScore Score, doub
     /// <summary>Weights in all pruned matrices.</summary>
     public long Elements => Tensors.Sum(t => t.Elements);
 }
+
+/// <summary>The outcome of <see cref="StructuredPruner.Write"/>.</summary>
+/// <param name="Path">The file written.</param>
+/// <param name="Plan">What was kept.</param>
+/// <param name="ParametersBefore">Elements of all tensors of the input.</param>
+/// <param name="ParametersAfter">Elements of all tensors of the output.</param>
+/// <param name="InputBytes">Size of the input file.</param>
+/// <param name="OutputBytes">Size of the output file.</param>
+public sealed record StructuredPruneReport(string Path, StructuredPlan Plan, long ParametersBefore, long ParametersAfter, long InputBytes, long OutputBytes);

@@ -127,16 +127,4 @@ internal static class PruneSource
             destination.Write(buffer, 0, (int)(count * outBytes));
         }
     }
-
-    /// <summary>Reads a whole float matrix into memory, [rows, rowLength] row-major (small tensors and norms only).</summary>
-    public static float[] ReadAll(GgufFile source, GgufTensorInfo info)
-    {
-        int rowLength = checked((int)info.RowLength);
-        long rows = info.RowCount;
-        var values = new float[checked(rows * rowLength)];
-        int rowBytes = checked((int)GgmlTypeInfo.RowBytes(info.Type, rowLength));
-        for (long r = 0; r < rows; r++)
-            Dequantize.Row(info.Type, source.Region.Slice(info.FileOffset + r * rowBytes, rowBytes), values.AsSpan((int)(r * rowLength), rowLength));
-        return values;
-    }
 }

@@ -5,15 +5,6 @@ using EdgeLm.Runtime.Architectures;
 
 namespace EdgeLm.Compression.Pruning;
 
-/// <summary>The outcome of <see cref="StructuredPruner.Write"/>.</summary>
-/// <param name="Path">The file written.</param>
-/// <param name="Plan">What was kept.</param>
-/// <param name="ParametersBefore">Elements of all tensors of the input.</param>
-/// <param name="ParametersAfter">Elements of all tensors of the output.</param>
-/// <param name="InputBytes">Size of the input file.</param>
-/// <param name="OutputBytes">Size of the output file.</param>
-public sealed record StructuredPruneReport(string Path, StructuredPlan Plan, long ParametersBefore, long ParametersAfter, long InputBytes, long OutputBytes);
-
 /// <summary>
 /// Structured (width and depth) pruning: removes whole FFN channels, whole attention heads (a KV head with its group
 /// of query heads, so grouped-query attention stays valid) and optionally whole blocks, chosen by importance measured
@@ -160,9 +151,11 @@ public static partial class StructuredPruner
             "ffn_gate.bias" or "ffn_up.bias" => (null, channels),
             _ => ((int[]?)null, (int[]?)null),
         };
-        bool isMatrix = suffix.EndsWith(".weight", StringComparison.Ordinal) && selection != (null, null);
-        if (isMatrix ? info.Rank != 2 : selection != (null, null) && info.Rank != 1)
-            throw new PruneException($"Tensor {info.Name} has shape ({string.Join(", ", info.Dimensions)}), not the {(isMatrix ? "matrix" : "vector")} pruning expects.");
+        if (selection == (null, null))
+            return selection;
+        int rank = suffix.EndsWith(".weight", StringComparison.Ordinal) ? 2 : 1;
+        if (info.Rank != rank)
+            throw new PruneException($"Tensor {info.Name} has shape ({string.Join(", ", info.Dimensions)}), not the {(rank == 2 ? "matrix" : "vector")} pruning expects.");
         return selection;
     }
 

@@ -133,6 +133,28 @@ public sealed class UnstructuredPrunerTests(TestModels models, ITestOutputHelper
         Assert.All(report.Tensors, t => Assert.Equal(t.Elements * (m - n) / m, t.Pruned));
     }
 
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.BF16)]
+    public void EveryFloatTypeIsKeptAndItsSurvivingWeightsAreUntouched(GgmlType type)
+    {
+        string source = models.NewPath($"llama-{type}"), output = models.NewPath($"pruned-{type}");
+        using (var vocab = GgufFile.Open(TestModels.Stories260K))
+            EdgeLm.Runtime.Synthesis.ModelSynthesizer.Write(source, TestModels.Llama8Options with { Type = type, BlockCount = 2 }, vocab.MetadataInOrder);
+        UnstructuredPruner.Prune(source, output, new UnstructuredPruneOptions { Sparsity = 0.25, Threads = 2 });
+        using var before = GgufFile.Open(source);
+        using var after = GgufFile.Open(output);
+        Assert.Equal(before.Tensors.Select(t => (t.Name, t.Type)), after.Tensors.Select(t => (t.Name, t.Type)));
+        foreach (var name in Targets(before))
+        {
+            var w = PruningFiles.Read(before, name);
+            var p = PruningFiles.Read(after, name);
+            Assert.Equal(w.Length / 4, p.Count(v => v == 0));
+            for (int i = 0; i < w.Length; i++)
+                Assert.True(p[i] == 0 || p[i] == w[i], $"{name}[{i}]: {w[i]} became {p[i]}");
+        }
+    }
+
     [Fact]
     public void WandaChoosesByWeightTimesInputNorm()
     {
