@@ -43,6 +43,7 @@ public static class EdgeLmCli
             ReportCommand.Create(console),
             ServeCommand.Create(console),
             ChatCommand.Create(console),
+            PruneCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
