@@ -37,6 +37,13 @@ public static class KvCacheTypes
         }
     }
 
+    /// <summary>
+    /// True when a cache of <paramref name="type"/> can hold heads <paramref name="headDimension"/> wide: F16 always,
+    /// Q8_0 when the heads are a whole number of 32-element blocks.
+    /// </summary>
+    public static bool Supports(KvCacheType type, int headDimension) =>
+        type == KvCacheType.F16 || (type == KvCacheType.Q8_0 && headDimension > 0 && headDimension % BlockQ8_0.BlockSize == 0);
+
     /// <summary>The ggml storage type of <paramref name="type"/>.</summary>
     public static GgmlType ToGgmlType(KvCacheType type) => type switch
     {
