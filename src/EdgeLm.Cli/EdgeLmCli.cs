@@ -40,8 +40,10 @@ public static class EdgeLmCli
             QuantizeCommand.Create(console),
             ImatrixCommand.Create(console),
             KldCommand.Create(console),
+            ReportCommand.Create(console),
             ServeCommand.Create(console),
             ChatCommand.Create(console),
+            PruneCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
