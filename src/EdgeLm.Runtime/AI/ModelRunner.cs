@@ -35,7 +35,7 @@ public sealed partial class ModelRunner : IDisposable
         var special = new ChatTemplateContext().UseSpecialTokensOf(model.File);
         Formatter = new ChatPromptFormatter(template, special.BosToken, special.EosToken);
         Constraints = options.Constraints ?? new GrammarConstraintProvider(model);
-        Sessions = new SessionPool(model, new SessionOptions { ContextLength = options.ContextLength, Threads = options.Threads },
+        Sessions = new SessionPool(model, new SessionOptions { ContextLength = options.ContextLength, Threads = options.Threads, CacheType = options.CacheType },
             options.Sessions, options.QueueLimit);
     }
 
