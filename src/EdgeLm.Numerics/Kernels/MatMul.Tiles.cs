@@ -89,12 +89,14 @@ public sealed unsafe partial class MatMul
                     TileRows(ref _jobs[i], 0, _jobs[i].W.Rows, 0);
                 return;
             }
-            // About eight chunks per thread per matrix, a multiple of eight rows each (the eight-row kernels).
+            // About eight chunks per thread per matrix, a multiple of eight rows each (the eight-row kernels), or of
+            // sixteen where a sixteen-row panel will take them.
             int chunks = 0;
             for (int i = 0; i < count; i++)
             {
                 int rows = _jobs[i].W.Rows;
-                int chunk = Math.Max(8, (rows / (8 * parts) + 7) & ~7);
+                int unit = tokens > 1 && _jobs[i].Tiles.Panel16 != null ? 16 : 8;
+                int chunk = Math.Max(unit, (rows / (8 * parts) + unit - 1) & -unit);
                 _jobs[i].ChunkRows = chunk;
                 _jobs[i].FirstChunk = chunks;
                 chunks += (rows + chunk - 1) / chunk;
@@ -173,6 +175,11 @@ public sealed unsafe partial class MatMul
         if (tiles.Panel != null)
         {
             byte* panel = _panels[part];
+            if (tiles.Panel16 != null)
+            {
+                for (; r + 16 <= end; r += 16)
+                    tiles.Panel16(w + r * stride, stride, act, actBytes, y + r, outputs, columns, tokens, panel);
+            }
             for (; r + 8 <= end; r += 8)
                 tiles.Panel(w + r * stride, stride, act, actBytes, y + r, outputs, columns, tokens, panel);
             if (r == end)

@@ -55,6 +55,12 @@ internal sealed unsafe class TileKernels
     /// </summary>
     public delegate*<byte*, long, byte*, long, float*, long, int, int, byte*, void> Panel { get; init; }
 
+    /// <summary>
+    /// Optional: sixteen rows against any number of tokens (AVX-512), arguments as <see cref="Panel"/>, writing
+    /// y[t * yStride + r] for r &lt; 16; same results as <see cref="Tile1x1"/> calls. <see cref="PanelBytes"/> covers it.
+    /// </summary>
+    public delegate*<byte*, long, byte*, long, float*, long, int, int, byte*, void> Panel16 { get; init; }
+
     private static readonly TileKernels?[] s_byType = Build();
 
     /// <summary>The kernels for <paramref name="weightType"/>, or null when this machine has none (portable path).</summary>
