@@ -61,6 +61,9 @@ internal sealed unsafe class TileKernels
     /// </summary>
     public delegate*<byte*, long, byte*, long, float*, long, int, int, byte*, void> Panel16 { get; init; }
 
+    /// <summary>True when this set has a <see cref="Panel16"/> (AVX-512 here).</summary>
+    public bool HasPanel16 => Panel16 != null;
+
     private static readonly TileKernels?[] s_byType = Build();
 
     /// <summary>The kernels for <paramref name="weightType"/>, or null when this machine has none (portable path).</summary>

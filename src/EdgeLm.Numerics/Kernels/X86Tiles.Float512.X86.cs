@@ -14,7 +14,7 @@ namespace EdgeLm.Numerics.Kernels;
 internal static unsafe partial class X86Tiles
 {
     /// <summary>True when the 512-bit float panel runs here.</summary>
-    internal static bool HasFloatPanel512 => Avx512F.IsSupported;
+    internal static bool HasFloatPanel512 => UsesAvx512;
 
     /// <summary>Eight rows against several tokens (see <see cref="FloatPanel{TW}"/>), four pairs x four tokens per step.</summary>
     private static void FloatPanel512<TW>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)

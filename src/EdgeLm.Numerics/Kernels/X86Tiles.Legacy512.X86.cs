@@ -24,7 +24,7 @@ internal static unsafe partial class X86Tiles
 
     /// <summary>True when the sixteen-row legacy panel runs here (AVX-512 F + BW; Q8_0 also needs AVX-VNNI).</summary>
     internal static bool HasLegacyPanel16<TW>() where TW : struct, ILegacyWeights =>
-        Avx512F.IsSupported && Avx512BW.IsSupported && (TW.PanelGroup > 1 || AvxVnni.IsSupported);
+        UsesAvx512 && (TW.PanelGroup > 1 || AvxVnni.IsSupported);
 
     private static int LegacyPanel16Bytes(int columns) => columns / 32 * Panel16BlockBytes;
 
