@@ -118,30 +118,16 @@ internal static unsafe partial class X86Tiles
             }
             else
             {
+                // Steps 0-3 and 4-7, written out (the JIT keeps loops of eight; about 5% faster); pair sums stay
+                // in 16 bits for PanelGroup steps, then widen.
                 var one = Vector512.Create((short)1);
-                for (int g = 0; g < 8; g += TW.PanelGroup)
-                {
-                    Vector512<short> s0 = default, s1 = default, s2 = default, s3 = default;
-                    for (int m = g; m < g + TW.PanelGroup; m++)
-                    {
-                        var wm = Vector512.Load(p + 64 * m);
-                        int o = 32 * b + 4 * m;
-                        s0 += Avx512BW.MultiplyAddAdjacent(wm, Broadcast4x16(a + o));
-                        if (TS.Tokens >= 2)
-                            s1 += Avx512BW.MultiplyAddAdjacent(wm, Broadcast4x16(a1 + o));
-                        if (TS.Tokens >= 3)
-                            s2 += Avx512BW.MultiplyAddAdjacent(wm, Broadcast4x16(a2 + o));
-                        if (TS.Tokens >= 4)
-                            s3 += Avx512BW.MultiplyAddAdjacent(wm, Broadcast4x16(a3 + o));
-                    }
-                    i0 += Avx512BW.MultiplyAddAdjacent(s0, one);
-                    if (TS.Tokens >= 2)
-                        i1 += Avx512BW.MultiplyAddAdjacent(s1, one);
-                    if (TS.Tokens >= 3)
-                        i2 += Avx512BW.MultiplyAddAdjacent(s2, one);
-                    if (TS.Tokens >= 4)
-                        i3 += Avx512BW.MultiplyAddAdjacent(s3, one);
-                }
+                Vector512<short> s0 = default, s1 = default, s2 = default, s3 = default;
+                int o = 32 * b;
+                Steps4<TS>(p, 0, a + o, a1 + o, a2 + o, a3 + o, ref s0, ref s1, ref s2, ref s3);
+                if (TW.PanelGroup == 4)
+                    Widen<TS>(one, ref s0, ref s1, ref s2, ref s3, ref i0, ref i1, ref i2, ref i3);
+                Steps4<TS>(p, 4, a + o, a1 + o, a2 + o, a3 + o, ref s0, ref s1, ref s2, ref s3);
+                Widen<TS>(one, ref s0, ref s1, ref s2, ref s3, ref i0, ref i1, ref i2, ref i3);
             }
             var scales = Vector512.Load((float*)(p + 512));
             var mins = TW.HasMin ? Vector512.Load((float*)(p + 576)) : default;
@@ -160,6 +146,55 @@ internal static unsafe partial class X86Tiles
             acc2.Store(y + 2 * yStride);
         if (TS.Tokens >= 4)
             acc3.Store(y + 3 * yStride);
+    }
+
+    /// <summary>Panel steps m0..m0+3 of one block (64 bytes each) against each token's codes 4m..4m+3, pair sums added in 16 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Steps4<TS>(byte* p, int m0, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector512<short> s0, ref Vector512<short> s1, ref Vector512<short> s2, ref Vector512<short> s3) where TS : struct, ITileShape
+    {
+        Step<TS>(p, m0, a0, a1, a2, a3, ref s0, ref s1, ref s2, ref s3);
+        Step<TS>(p, m0 + 1, a0, a1, a2, a3, ref s0, ref s1, ref s2, ref s3);
+        Step<TS>(p, m0 + 2, a0, a1, a2, a3, ref s0, ref s1, ref s2, ref s3);
+        Step<TS>(p, m0 + 3, a0, a1, a2, a3, ref s0, ref s1, ref s2, ref s3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TS>(byte* p, int m, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector512<short> s0, ref Vector512<short> s1, ref Vector512<short> s2, ref Vector512<short> s3) where TS : struct, ITileShape
+    {
+        var wm = Vector512.Load(p + 64 * m);
+        s0 += Avx512BW.MultiplyAddAdjacent(wm, Broadcast4x16(a0 + 4 * m));
+        if (TS.Tokens >= 2)
+            s1 += Avx512BW.MultiplyAddAdjacent(wm, Broadcast4x16(a1 + 4 * m));
+        if (TS.Tokens >= 3)
+            s2 += Avx512BW.MultiplyAddAdjacent(wm, Broadcast4x16(a2 + 4 * m));
+        if (TS.Tokens >= 4)
+            s3 += Avx512BW.MultiplyAddAdjacent(wm, Broadcast4x16(a3 + 4 * m));
+    }
+
+    /// <summary>Adds the 16-bit pair sums, widened to 32 bits, to the integer sums and clears them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Widen<TS>(Vector512<short> one, ref Vector512<short> s0, ref Vector512<short> s1, ref Vector512<short> s2, ref Vector512<short> s3,
+        ref Vector512<int> i0, ref Vector512<int> i1, ref Vector512<int> i2, ref Vector512<int> i3) where TS : struct, ITileShape
+    {
+        i0 += Avx512BW.MultiplyAddAdjacent(s0, one);
+        s0 = default;
+        if (TS.Tokens >= 2)
+        {
+            i1 += Avx512BW.MultiplyAddAdjacent(s1, one);
+            s1 = default;
+        }
+        if (TS.Tokens >= 3)
+        {
+            i2 += Avx512BW.MultiplyAddAdjacent(s2, one);
+            s2 = default;
+        }
+        if (TS.Tokens >= 4)
+        {
+            i3 += Avx512BW.MultiplyAddAdjacent(s3, one);
+            s3 = default;
+        }
     }
 
     /// <summary><see cref="PanelFinish{TW}"/> over sixteen rows: the same operations in every lane.</summary>
