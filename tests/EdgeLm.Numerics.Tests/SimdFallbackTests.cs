@@ -48,6 +48,7 @@ public class SimdFallbackTests
             Assert.False(Vector512.IsHardwareAccelerated);
             Assert.False(X86Tiles.UsesAvx512);
             Assert.False(HasPanel16(GgmlType.Q4_0));
+            Assert.False(HasPanel16(GgmlType.Q4_K));
             Assert.DoesNotContain("avx512", VecDot.Backend);
         }
         else
@@ -61,6 +62,7 @@ public class SimdFallbackTests
         {
             Assert.True(HasPanel16(GgmlType.Q4_0));
             Assert.True(HasPanel16(GgmlType.Q5_1));
+            Assert.True(HasPanel16(GgmlType.Q4_K));
             Assert.EndsWith("+avx512", VecDot.Backend);
         }
     }

@@ -44,7 +44,7 @@ public sealed unsafe partial class MatMul
             var tiles = TileKernels.For(_jobs[i].W.Type)!;
             _jobs[i].Tiles = tiles;
             scratch += (long)tiles.PreparedRowBytes(columns) * tokens;
-            if (tokens > 1 && tiles.Panel != null)
+            if (tokens > 1 && (tiles.Panel != null || tiles.HasPanel16))
                 panelBytes = Math.Max(panelBytes, tiles.PanelBytes(columns));
         }
         EnsureScratch(scratch);
@@ -172,14 +172,16 @@ public sealed unsafe partial class MatMul
                 tiles.Tile1x1(w + r * stride, stride, act, actBytes, y + r, outputs, columns);
             return;
         }
+        if (tiles.Panel16 != null)
+        {
+            for (; r + 16 <= end; r += 16)
+                tiles.Panel16(w + r * stride, stride, act, actBytes, y + r, outputs, columns, tokens, _panels[part]);
+            if (r == end)
+                return;
+        }
         if (tiles.Panel != null)
         {
             byte* panel = _panels[part];
-            if (tiles.Panel16 != null)
-            {
-                for (; r + 16 <= end; r += 16)
-                    tiles.Panel16(w + r * stride, stride, act, actBytes, y + r, outputs, columns, tokens, panel);
-            }
             for (; r + 8 <= end; r += 8)
                 tiles.Panel(w + r * stride, stride, act, actBytes, y + r, outputs, columns, tokens, panel);
             if (r == end)

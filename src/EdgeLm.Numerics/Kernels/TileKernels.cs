@@ -46,7 +46,7 @@ internal sealed unsafe class TileKernels
     /// </summary>
     public delegate*<byte*, long, byte*, float*, int, void> Rows8 { get; init; }
 
-    /// <summary>Bytes of per-thread panel scratch <see cref="Panel"/> needs for rows of <c>columns</c> weights.</summary>
+    /// <summary>Bytes of per-thread panel scratch <see cref="Panel"/> and <see cref="Panel16"/> need for rows of <c>columns</c> weights.</summary>
     public delegate*<int, int> PanelBytes { get; init; }
 
     /// <summary>
