@@ -63,6 +63,7 @@ public class SimdFallbackTests
             Assert.True(HasPanel16(GgmlType.Q4_0));
             Assert.True(HasPanel16(GgmlType.Q5_1));
             Assert.True(HasPanel16(GgmlType.Q4_K));
+            Assert.True(HasPanel16(GgmlType.Q6_K));
             Assert.EndsWith("+avx512", VecDot.Backend);
         }
     }

@@ -6,7 +6,7 @@ using EdgeLm.Numerics.Quants;
 namespace EdgeLm.Numerics.Kernels;
 
 /// <summary>
-/// The AVX-512 Q4_K panel: sixteen rows against several tokens, one 512-bit lane per row. It computes, row for row,
+/// The AVX-512 k-quant panels (Q4_K and Q6_K; this text for Q4_K): sixteen rows against several tokens, one 512-bit lane per row. It computes, row for row,
 /// the very numbers of <see cref="Q4K{TS}"/>: per superblock the eight exact integer lanes (lane l = sum over the
 /// sub-blocks j of scale_j * codes 4l..4l+3 of j times their activations) and the four exact min lanes, then the
 /// same fused multiply-adds into eight + four float lanes, summed at the end in <see cref="Sum8"/> / <see cref="Sum4"/>
@@ -202,4 +202,177 @@ internal static unsafe partial class X86Tiles
             Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(msum), scale, Vector512.Load(mins + 16 * k)).Store(mins + 16 * k);
         }
     }
+
+    private const int Q6KPanelBlockBytes = 64 * 64 + 16 * 64 + 8 * 64 + 64;
+    private const int Q6KScalesAt = 64 * 64, Q6KBiasAt = Q6KScalesAt + 16 * 64, Q6KDAt = Q6KBiasAt + 8 * 64;
+
+    private static int Q6KPanelBytes(int columns) => columns / KBlock * Q6KPanelBlockBytes;
+
+    /// <summary>
+    /// Sixteen Q6_K rows against <paramref name="tokens"/> tokens, writing y[t * yStride + r] for r &lt; 16: the numbers
+    /// of <see cref="Q6K{TS}"/> lane for lane, as the Q4_K panel does for <see cref="Q4K{TS}"/>. Step s (codes 32s..32s+31)
+    /// of integer lane q takes scale 2s + q / 4; the bias (codes are stored + 32) comes off per lane before the float step.
+    /// </summary>
+    /// <remarks>
+    /// Panel of one superblock: [s 0-7][q 0-7] 64 bytes (lane r = codes 32s + 4q.. + 3 of row r), 16 x 16 int32 scale
+    /// pairs (scale g in both words), 8 x 16 int32 bias pairs (scales 2q and 2q + 1), 16 floats D.
+    /// </remarks>
+    private static void Q6KPanel16(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
+    {
+        if (tokens < Q4KPanelMinTokens)
+        {
+            for (int r = 0; r < 16; r++)
+            {
+                switch (tokens)
+                {
+                    case 3: Q6K<Tile1x3>(w + r * wStride, wStride, a, aStride, y + r, yStride, columns); break;
+                    case 2: Q6K<Tile1x2>(w + r * wStride, wStride, a, aStride, y + r, yStride, columns); break;
+                    default: Q6K<Tile1x1>(w + r * wStride, wStride, a, aStride, y + r, yStride, columns); break;
+                }
+            }
+            return;
+        }
+        int nb = columns / KBlock;
+        for (int i = 0; i < nb; i++)
+            BuildQ6KPanel(w + (long)i * BlockQ6_K.ByteSize, wStride, panel + (long)i * Q6KPanelBlockBytes);
+        int t0 = 0;
+        for (; t0 + 4 <= tokens; t0 += 4)
+            Q6KPanelTokens<Tile1x4>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride);
+        switch (tokens - t0)
+        {
+            case 3: Q6KPanelTokens<Tile1x3>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 2: Q6KPanelTokens<Tile1x2>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 1: Q6KPanelTokens<Tile1x1>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+        }
+    }
+
+    /// <summary>Lays out superblock <paramref name="x"/> of sixteen rows (<paramref name="wStride"/> apart) as one Q6_K panel block.</summary>
+    private static void BuildQ6KPanel(byte* x, long wStride, byte* p)
+    {
+        var scalePairs = (int*)(p + Q6KScalesAt);
+        var biasPairs = (int*)(p + Q6KBiasAt);
+        var d = (float*)(p + Q6KDAt);
+        for (int r = 0; r < 16; r++)
+        {
+            byte* row = x + r * wStride;
+            var sc = (sbyte*)row + 192;
+            for (int g = 0; g < 16; g++)
+                scalePairs[16 * g + r] = WordPair(sc[g], sc[g]);
+            for (int q = 0; q < 8; q++)
+                biasPairs[16 * q + r] = WordPair(sc[2 * q], sc[2 * q + 1]);
+            d[r] = HalfConvert.ToSingle(*(ushort*)(row + 208));
+        }
+        for (int half = 0; half < 2; half++)
+        {
+            byte* rows = x + 8 * half * wStride;
+            for (int h = 0; h < 2; h++)
+            {
+                Q6KCodes(rows, h, out var a0, out var b0, out var c0, out var d0);
+                Q6KCodes(rows + wStride, h, out var a1, out var b1, out var c1, out var d1);
+                Q6KCodes(rows + 2 * wStride, h, out var a2, out var b2, out var c2, out var d2);
+                Q6KCodes(rows + 3 * wStride, h, out var a3, out var b3, out var c3, out var d3);
+                Q6KCodes(rows + 4 * wStride, h, out var a4, out var b4, out var c4, out var d4);
+                Q6KCodes(rows + 5 * wStride, h, out var a5, out var b5, out var c5, out var d5);
+                Q6KCodes(rows + 6 * wStride, h, out var a6, out var b6, out var c6, out var d6);
+                Q6KCodes(rows + 7 * wStride, h, out var a7, out var b7, out var c7, out var d7);
+                int* dst = (int*)(p + 4 * h * 8 * 64) + 8 * half; // step s = 4h + k at (8s) * 64 bytes
+                Transpose8(a0, a1, a2, a3, a4, a5, a6, a7, dst, 16);
+                Transpose8(b0, b1, b2, b3, b4, b5, b6, b7, dst + 128, 16);
+                Transpose8(c0, c1, c2, c3, c4, c5, c6, c7, dst + 256, 16);
+                Transpose8(d0, d1, d2, d3, d4, d5, d6, d7, dst + 384, 16);
+            }
+        }
+    }
+
+    /// <summary>Two signed 16-bit words in one int32: <paramref name="low"/> first (as vpmaddwd pairs them).</summary>
+    private static int WordPair(sbyte low, sbyte high) => (low & 0xFFFF) + (high << 16);
+
+    /// <summary>The unsigned 6-bit codes 128h..128h+127 of a Q6_K superblock, 32 at a time (as <see cref="Q6KHalf{TS}"/> builds them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q6KCodes(byte* x, int h, out Vector256<byte> c0, out Vector256<byte> c1, out Vector256<byte> c2, out Vector256<byte> c3)
+    {
+        var low = Vector256.Create((byte)0x0F);
+        var top = Vector256.Create((byte)0x30);
+        var ql1 = Vector256.Load(x + 64 * h);
+        var ql2 = Vector256.Load(x + 64 * h + 32);
+        var qh = Vector256.Load(x + 128 + 32 * h).AsUInt16();
+        c0 = (ql1 & low) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & top);
+        c1 = (ql2 & low) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & top);
+        c2 = (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & top);
+        c3 = (Avx2.ShiftRightLogical(ql2.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & top);
+    }
+
+    /// <summary>1-4 tokens (TS.Tokens) against a built Q6_K panel; eight float lanes of sixteen rows per token on the stack.</summary>
+    [SkipLocalsInit]
+    private static void Q6KPanelTokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape
+    {
+        const int LanesPerToken = 8 * 16;
+        float* lanes = stackalloc float[4 * LanesPerToken];
+        new Span<float>(lanes, TS.Tokens * LanesPerToken).Clear();
+        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        for (int i = 0; i < nb; i++)
+        {
+            byte* p = panel + (long)i * Q6KPanelBlockBytes;
+            var d = Vector512.Load((float*)(p + Q6KDAt));
+            sbyte* c0 = KCodes(a, i), c1 = KCodes(a1, i), c2 = KCodes(a2, i), c3 = KCodes(a3, i);
+            var sums0 = KSums(a, nb, i).AsInt32();
+            var sums1 = TS.Tokens >= 2 ? KSums(a1, nb, i).AsInt32() : default;
+            var sums2 = TS.Tokens >= 3 ? KSums(a2, nb, i).AsInt32() : default;
+            var sums3 = TS.Tokens >= 4 ? KSums(a3, nb, i).AsInt32() : default;
+            for (int q = 0; q < 8; q++)
+            {
+                Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
+                // Scale of step s in lane q: 2s + q / 4 (lanes 0-3 cover the step's first 16 codes).
+                byte* scales = p + Q6KScalesAt + 64 * (q >> 2);
+                Q6KPanelStep<TS>(p, scales, 0, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 1, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 2, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 3, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 4, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 5, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 6, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 7, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                // acc_q = fma(isum_q - 32 * (scales 2q, 2q + 1 . group sums 2q, 2q + 1), D_a * D, acc_q), as BiasedFinish.
+                var bias = Vector512.Load((short*)(p + Q6KBiasAt + 64 * q));
+                float* lane = lanes + 16 * q;
+                LaneFma(lane, s0 - Q6KBias(bias, sums0, q), d * KScale(a, nb, i));
+                if (TS.Tokens >= 2)
+                    LaneFma(lane + LanesPerToken, s1 - Q6KBias(bias, sums1, q), d * KScale(a1, nb, i));
+                if (TS.Tokens >= 3)
+                    LaneFma(lane + 2 * LanesPerToken, s2 - Q6KBias(bias, sums2, q), d * KScale(a2, nb, i));
+                if (TS.Tokens >= 4)
+                    LaneFma(lane + 3 * LanesPerToken, s3 - Q6KBias(bias, sums3, q), d * KScale(a3, nb, i));
+            }
+        }
+        for (int t = 0; t < TS.Tokens; t++)
+        {
+            float* v = lanes + t * LanesPerToken;
+            // Sum8(acc), sixteen rows at once.
+            var sum = ((Vector512.Load(v) + Vector512.Load(v + 64)) + (Vector512.Load(v + 32) + Vector512.Load(v + 96)))
+                + ((Vector512.Load(v + 16) + Vector512.Load(v + 80)) + (Vector512.Load(v + 48) + Vector512.Load(v + 112)));
+            sum.Store(y + t * yStride);
+        }
+    }
+
+    /// <summary>Lane q, step s: scale * (codes 32s + 4q.. + 3) . activations, added to each token's integer lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q6KPanelStep<TS>(byte* p, byte* scales, int s, int q, sbyte* c0, sbyte* c1, sbyte* c2, sbyte* c3,
+        ref Vector512<int> s0, ref Vector512<int> s1, ref Vector512<int> s2, ref Vector512<int> s3) where TS : struct, ITileShape
+    {
+        var codes = Vector512.Load(p + (8 * s + q) * 64);
+        var scale = Vector512.Load((short*)(scales + 2 * 64 * s));
+        int o = 32 * s + 4 * q;
+        s0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c0 + o)), scale);
+        if (TS.Tokens >= 2)
+            s1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c1 + o)), scale);
+        if (TS.Tokens >= 3)
+            s2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c2 + o)), scale);
+        if (TS.Tokens >= 4)
+            s3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c3 + o)), scale);
+    }
+
+    /// <summary>32 * (scale 2q * group sum 2q + scale 2q + 1 * group sum 2q + 1) for sixteen rows (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6KBias(Vector512<short> pairs, Vector256<int> sums, int q) =>
+        Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create(sums.GetElement(q)).AsInt16()) << 5;
 }
