@@ -157,15 +157,16 @@ public class TileKernelTests
 
     /// <summary>
     /// The prompt panels (sixteen rows with AVX-512, eight rows, then one-row tiles for the rest) over odd numbers of
-    /// blocks, and for the float formats odd column counts (the tail past the last eight columns): 43 rows against 5
-    /// tokens on one thread, each output equal to VecDot.Dot of its row and token.
+    /// blocks, and for the float formats odd column counts (the tail past the last eight columns): 43 rows against 18
+    /// tokens (enough for every panel, Q6_K's starts at 16; four groups of four and a pair) on one thread, each
+    /// output equal to VecDot.Dot of its row and token.
     /// </summary>
     [Theory]
     [MemberData(nameof(AllTypes))]
     [Trait("Category", "Simd")]
     public void PromptPanelsGiveTheSingleDotProductAtOddLengths(GgmlType type)
     {
-        const int rows = 43, tokens = 5;
+        const int rows = 43, tokens = 18;
         int block = GgmlTypeInfo.BlockSize(type);
         int[] lengths = block == 1 ? [1, 7, 9, 31, 67] : block == 256 ? [256, 768] : [32, 96, 224, 544];
         foreach (int columns in lengths)
