@@ -5,9 +5,10 @@ namespace EdgeLm.Numerics.Kernels;
 /// <summary>
 /// The tile-kernel path of <see cref="MatMul"/>: up to three matrices that share one input, in one parallel job.
 /// Each token's activations are prepared once per distinct activation layout; then every matrix's rows are cut into
-/// chunks (a multiple of eight rows) and the threads take chunks from one shared counter, so a thread slowed by
-/// other load takes fewer. A chunk is done for all tokens while its weights are in cache: one token with the
-/// eight-row decode kernel, several with the panel kernel (or the one-row tiles where a kernel set has no panel).
+/// chunks (a multiple of eight rows, of sixteen for a sixteen-row panel) and the threads take chunks from one shared
+/// counter, so a thread slowed by other load takes fewer. A chunk is done for all tokens while its weights are in
+/// cache: one token with the eight-row decode kernel, several with the sixteen-row panel (AVX-512) and then the
+/// eight-row panel (or the one-row tiles where a kernel set has no panel).
 /// Which thread computes a row never changes its result.
 /// </summary>
 public sealed unsafe partial class MatMul
