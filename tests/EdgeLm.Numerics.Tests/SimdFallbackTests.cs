@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using EdgeLm.Numerics.Kernels;
+using EdgeLm.Numerics.Quants;
 using EdgeLm.Testing;
 
 namespace EdgeLm.Numerics.Tests;
@@ -38,19 +39,37 @@ public class SimdFallbackTests
         else if (mode == "novnni")
         {
             Assert.False(System.Runtime.Intrinsics.X86.AvxVnni.IsSupported);
-            Assert.Equal(X86Tiles.IsSupported ? "x86-avx2" : VecDot.Backend, VecDot.Backend);
+            Assert.Equal(X86Tiles.IsSupported ? "x86-avx2" + (X86Tiles.UsesAvx512 ? "+avx512" : "") : VecDot.Backend, VecDot.Backend);
+            Assert.False(HasPanel16(GgmlType.Q8_0)); // Q8_0's sixteen-row panel needs vpdpbusd
         }
         else if (mode == "noavx512")
         {
             Assert.False(System.Runtime.Intrinsics.X86.Avx512F.IsSupported);
             Assert.False(Vector512.IsHardwareAccelerated);
+            Assert.False(X86Tiles.UsesAvx512);
+            Assert.False(HasPanel16(GgmlType.Q4_0));
+            Assert.False(HasPanel16(GgmlType.Q4_K));
+            Assert.DoesNotContain("avx512", VecDot.Backend);
         }
         else
         {
             int expected = Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
             Assert.Equal(expected, VecDot.SimdWidth);
         }
+        // Wherever AVX-512 is on, the legacy formats' prompt path takes the sixteen-row panel (so it is what the
+        // Simd tests exercise in the parent run; the noavx512 child runs them on the eight-row panel).
+        if (X86Tiles.IsSupported && X86Tiles.UsesAvx512)
+        {
+            Assert.True(HasPanel16(GgmlType.Q4_0));
+            Assert.True(HasPanel16(GgmlType.Q5_1));
+            Assert.True(HasPanel16(GgmlType.Q4_K));
+            Assert.True(HasPanel16(GgmlType.Q6_K));
+            Assert.EndsWith("+avx512", VecDot.Backend);
+        }
     }
+
+    /// <summary>True when <paramref name="type"/>'s kernel set has the sixteen-row (AVX-512) prompt panel.</summary>
+    private static bool HasPanel16(GgmlType type) => TileKernels.For(type)?.HasPanel16 == true;
 
     [Theory]
     [InlineData("nohw", "DOTNET_EnableHWIntrinsic")]

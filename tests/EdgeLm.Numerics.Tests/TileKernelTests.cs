@@ -156,6 +156,45 @@ public class TileKernelTests
     }
 
     /// <summary>
+    /// The prompt panels (sixteen rows with AVX-512, eight rows, then one-row tiles for the rest) over odd numbers of
+    /// blocks, and for the float formats odd column counts (the tail past the last eight columns): 43 rows against 18
+    /// tokens (enough for every panel, Q6_K's starts at 16; four groups of four and a pair) on one thread, each
+    /// output equal to VecDot.Dot of its row and token.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    [Trait("Category", "Simd")]
+    public void PromptPanelsGiveTheSingleDotProductAtOddLengths(GgmlType type)
+    {
+        const int rows = 43, tokens = 18;
+        int block = GgmlTypeInfo.BlockSize(type);
+        int[] lengths = block == 1 ? [1, 7, 9, 31, 67] : block == 256 ? [256, 768] : [32, 96, 224, 544];
+        foreach (int columns in lengths)
+        {
+            long rowBytes = GgmlTypeInfo.RowBytes(type, columns);
+            var m = GC.AllocateUninitializedArray<byte>((int)(rowBytes * rows), pinned: true);
+            for (int r = 0; r < rows; r++)
+                TestData.WeightRow(type, columns, seed: 300 + r).CopyTo(m.AsSpan((int)(r * rowBytes)));
+            var w = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(m, 0), type, rows, columns);
+            var x = TestData.Gaussian(tokens * columns, seed: 400 + columns);
+            var y = new float[tokens * rows];
+            using (var matmul = new MatMul(1))
+                matmul.Multiply(w, x, y, tokens);
+            var act = new byte[VecDot.ActivationRowBytes(type, columns)];
+            for (int t = 0; t < tokens; t++)
+            {
+                VecDot.QuantizeActivations(type, x.AsSpan(t * columns, columns), act);
+                for (int r = 0; r < rows; r++)
+                {
+                    float expected = VecDot.Dot(type, w.Row(r), act, columns);
+                    Assert.True(expected == y[t * rows + r], $"{type} columns={columns} row {r} token {t}: {y[t * rows + r]} != {expected} ({VecDot.Backend})");
+                }
+            }
+            GC.KeepAlive(m);
+        }
+    }
+
+    /// <summary>
     /// The two- and three-matrix products (one job, activations prepared once per layout) give exactly what single
     /// products give, for matrices of one type, of types sharing a layout (Q4_K with Q6_K), and of unrelated types.
     /// </summary>

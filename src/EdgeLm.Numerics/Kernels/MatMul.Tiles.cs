@@ -5,9 +5,10 @@ namespace EdgeLm.Numerics.Kernels;
 /// <summary>
 /// The tile-kernel path of <see cref="MatMul"/>: up to three matrices that share one input, in one parallel job.
 /// Each token's activations are prepared once per distinct activation layout; then every matrix's rows are cut into
-/// chunks (a multiple of eight rows) and the threads take chunks from one shared counter, so a thread slowed by
-/// other load takes fewer. A chunk is done for all tokens while its weights are in cache: one token with the
-/// eight-row decode kernel, several with the panel kernel (or the one-row tiles where a kernel set has no panel).
+/// chunks (a multiple of eight rows, of sixteen for a sixteen-row panel) and the threads take chunks from one shared
+/// counter, so a thread slowed by other load takes fewer. A chunk is done for all tokens while its weights are in
+/// cache: one token with the eight-row decode kernel, several with the sixteen-row panel (AVX-512) and then the
+/// eight-row panel (or the one-row tiles where a kernel set has no panel).
 /// Which thread computes a row never changes its result.
 /// </summary>
 public sealed unsafe partial class MatMul
@@ -44,7 +45,7 @@ public sealed unsafe partial class MatMul
             var tiles = TileKernels.For(_jobs[i].W.Type)!;
             _jobs[i].Tiles = tiles;
             scratch += (long)tiles.PreparedRowBytes(columns) * tokens;
-            if (tokens > 1 && tiles.Panel != null)
+            if (tokens > 1 && (tiles.Panel != null || tiles.HasPanel16))
                 panelBytes = Math.Max(panelBytes, tiles.PanelBytes(columns));
         }
         EnsureScratch(scratch);
@@ -89,12 +90,14 @@ public sealed unsafe partial class MatMul
                     TileRows(ref _jobs[i], 0, _jobs[i].W.Rows, 0);
                 return;
             }
-            // About eight chunks per thread per matrix, a multiple of eight rows each (the eight-row kernels).
+            // About eight chunks per thread per matrix, a multiple of eight rows each (the eight-row kernels), or of
+            // sixteen where a sixteen-row panel will take them.
             int chunks = 0;
             for (int i = 0; i < count; i++)
             {
                 int rows = _jobs[i].W.Rows;
-                int chunk = Math.Max(8, (rows / (8 * parts) + 7) & ~7);
+                int unit = tokens > 1 && _jobs[i].Tiles.Panel16 != null ? 16 : 8;
+                int chunk = Math.Max(unit, (rows / (8 * parts) + unit - 1) & -unit);
                 _jobs[i].ChunkRows = chunk;
                 _jobs[i].FirstChunk = chunks;
                 chunks += (rows + chunk - 1) / chunk;
@@ -169,6 +172,13 @@ public sealed unsafe partial class MatMul
             if (r < end)
                 tiles.Tile1x1(w + r * stride, stride, act, actBytes, y + r, outputs, columns);
             return;
+        }
+        if (tiles.Panel16 != null)
+        {
+            for (; r + 16 <= end; r += 16)
+                tiles.Panel16(w + r * stride, stride, act, actBytes, y + r, outputs, columns, tokens, _panels[part]);
+            if (r == end)
+                return;
         }
         if (tiles.Panel != null)
         {

@@ -164,7 +164,7 @@ public sealed unsafe partial class MatMul : IDisposable
         if (tiles is not null)
         {
             EnsureScratch((long)tiles.PreparedRowBytes(columns) * tokens + TileKernels.RowAlignment);
-            if (tokens > 1 && tiles.Panel != null)
+            if (tokens > 1 && (tiles.Panel != null || tiles.HasPanel16))
                 EnsurePanels(tiles.PanelBytes(columns));
             return;
         }

@@ -46,7 +46,7 @@ internal sealed unsafe class TileKernels
     /// </summary>
     public delegate*<byte*, long, byte*, float*, int, void> Rows8 { get; init; }
 
-    /// <summary>Bytes of per-thread panel scratch <see cref="Panel"/> needs for rows of <c>columns</c> weights.</summary>
+    /// <summary>Bytes of per-thread panel scratch <see cref="Panel"/> and <see cref="Panel16"/> need for rows of <c>columns</c> weights.</summary>
     public delegate*<int, int> PanelBytes { get; init; }
 
     /// <summary>
@@ -54,6 +54,15 @@ internal sealed unsafe class TileKernels
     /// panel)</c>, writing y[t * yStride + r]; same results as <see cref="Tile1x1"/> calls.
     /// </summary>
     public delegate*<byte*, long, byte*, long, float*, long, int, int, byte*, void> Panel { get; init; }
+
+    /// <summary>
+    /// Optional: sixteen rows against any number of tokens (AVX-512), arguments as <see cref="Panel"/>, writing
+    /// y[t * yStride + r] for r &lt; 16; same results as <see cref="Tile1x1"/> calls. <see cref="PanelBytes"/> covers it.
+    /// </summary>
+    public delegate*<byte*, long, byte*, long, float*, long, int, int, byte*, void> Panel16 { get; init; }
+
+    /// <summary>True when this set has a <see cref="Panel16"/> (AVX-512 here).</summary>
+    public bool HasPanel16 => Panel16 != null;
 
     private static readonly TileKernels?[] s_byType = Build();
 

@@ -26,10 +26,11 @@ public static unsafe class VecDot
 
     /// <summary>
     /// Which kernel family runs here: "x86-avx2-vnni" or "x86-avx2" (tile kernels with AVX2 + FMA, 8-bit products with
-    /// or without AVX-VNNI), "vector256", "vector128" (portable kernels) or "scalar" (the reference only).
+    /// or without AVX-VNNI; "+avx512" appended where the prompt panels take 512-bit vectors), "vector256", "vector128"
+    /// (portable kernels) or "scalar" (the reference only).
     /// </summary>
     public static string Backend =>
-        X86Tiles.IsSupported ? (X86Tiles.UsesVnni ? "x86-avx2-vnni" : "x86-avx2")
+        X86Tiles.IsSupported ? (X86Tiles.UsesVnni ? "x86-avx2-vnni" : "x86-avx2") + (X86Tiles.UsesAvx512 ? "+avx512" : "")
         : s_simdWidth == 256 ? "vector256" : s_simdWidth == 128 ? "vector128" : "scalar";
 
     /// <summary>True when <paramref name="weightType"/> can be used as a matmul weight.</summary>

@@ -37,7 +37,7 @@ internal static unsafe partial class X86Tiles
         Tile1x3 = &FloatTile<TW, Tile1x3>,
         Tile1x4 = &FloatTile<TW, Tile1x4>,
         PanelBytes = &FloatPanelBytes,
-        Panel = &FloatPanel<TW>,
+        Panel = HasFloatPanel512 ? &FloatPanel512<TW> : &FloatPanel<TW>,
     };
 
     private static int FloatPanelBytes(int columns) => 8 * AlignRow(columns * sizeof(float));

@@ -23,7 +23,9 @@ internal static unsafe partial class X86Tiles
         delegate*<byte*, long, byte*, long, float*, long, int, void> t2,
         delegate*<byte*, long, byte*, long, float*, long, int, void> t3,
         delegate*<byte*, long, byte*, long, float*, long, int, void> t4,
-        delegate*<byte*, long, byte*, long, float*, long, int, void> pair) => new()
+        delegate*<byte*, long, byte*, long, float*, long, int, void> pair,
+        delegate*<byte*, long, byte*, long, float*, long, int, int, byte*, void> panel16 = null,
+        delegate*<int, int> panelBytes = null) => new()
     {
         PreparedLayout = 1000, // every k-quant takes the same Q8_K rows
         PreparedRowBytes = &KRowBytes,
@@ -34,11 +36,17 @@ internal static unsafe partial class X86Tiles
         Tile1x2 = t2,
         Tile1x3 = t3,
         Tile1x4 = t4,
+        Panel16 = panel16,
+        PanelBytes = panelBytes,
     };
 
-    private static TileKernels Q4KSet() => KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>);
+    private static TileKernels Q4KSet() => UsesAvx512
+        ? KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>, &Q4KPanel16, &Q4KPanelBytes)
+        : KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>);
 
-    private static TileKernels Q6KSet() => KQuantSet(&Q6K<Tile1x1>, &Q6K<Tile1x2>, &Q6K<Tile1x3>, &Q6K<Tile1x4>, &Q6K<Tile2x1>);
+    private static TileKernels Q6KSet() => UsesAvx512
+        ? KQuantSet(&Q6K<Tile1x1>, &Q6K<Tile1x2>, &Q6K<Tile1x3>, &Q6K<Tile1x4>, &Q6K<Tile2x1>, &Q6KPanel16, &Q6KPanelBytes)
+        : KQuantSet(&Q6K<Tile1x1>, &Q6K<Tile1x2>, &Q6K<Tile1x3>, &Q6K<Tile1x4>, &Q6K<Tile2x1>);
 
     private static int KRowBytes(int columns) => AlignRow(columns / KBlock * BlockQ8_K.ByteSize);
 

@@ -87,8 +87,9 @@ internal static unsafe partial class X86Tiles
         Tile1x3 = &LegacyRows<TW, Tile1x3>,
         Tile1x4 = &LegacyRows<TW, Tile1x4>,
         Rows8 = &LegacyRows8<TW>,
-        PanelBytes = &LegacyPanelBytes,
+        PanelBytes = HasLegacyPanel16<TW>() ? &LegacyPanel16Bytes : &LegacyPanelBytes,
         Panel = &LegacyPanel<TW>,
+        Panel16 = HasLegacyPanel16<TW>() ? &LegacyPanel16<TW> : null,
     };
 
     private static int LegacyRowBytes(int columns) => AlignRow(columns / 32 * 76);
@@ -440,10 +441,13 @@ internal static unsafe partial class X86Tiles
         return Avx2.Permute2x128(low, high, 0x20) + Avx2.Permute2x128(low, high, 0x31);
     }
 
-    /// <summary>Transposes 8 x 8 32-bit lanes: lane r of output m = lane m of input r. Writes the eight outputs to <paramref name="dst"/>.</summary>
+    /// <summary>
+    /// Transposes 8 x 8 32-bit lanes: lane r of output m = lane m of input r. Writes output m to
+    /// <paramref name="dst"/> + m * <paramref name="stride"/> ints.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
-        Vector256<byte> c4, Vector256<byte> c5, Vector256<byte> c6, Vector256<byte> c7, int* dst)
+        Vector256<byte> c4, Vector256<byte> c5, Vector256<byte> c6, Vector256<byte> c7, int* dst, int stride = 8)
     {
         var t0 = Avx2.UnpackLow(c0.AsInt32(), c1.AsInt32());
         var t1 = Avx2.UnpackHigh(c0.AsInt32(), c1.AsInt32());
@@ -462,13 +466,13 @@ internal static unsafe partial class X86Tiles
         var u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32();
         var u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
         Avx2.Permute2x128(u0, u4, 0x20).Store(dst);
-        Avx2.Permute2x128(u1, u5, 0x20).Store(dst + 8);
-        Avx2.Permute2x128(u2, u6, 0x20).Store(dst + 16);
-        Avx2.Permute2x128(u3, u7, 0x20).Store(dst + 24);
-        Avx2.Permute2x128(u0, u4, 0x31).Store(dst + 32);
-        Avx2.Permute2x128(u1, u5, 0x31).Store(dst + 40);
-        Avx2.Permute2x128(u2, u6, 0x31).Store(dst + 48);
-        Avx2.Permute2x128(u3, u7, 0x31).Store(dst + 56);
+        Avx2.Permute2x128(u1, u5, 0x20).Store(dst + stride);
+        Avx2.Permute2x128(u2, u6, 0x20).Store(dst + 2 * stride);
+        Avx2.Permute2x128(u3, u7, 0x20).Store(dst + 3 * stride);
+        Avx2.Permute2x128(u0, u4, 0x31).Store(dst + 4 * stride);
+        Avx2.Permute2x128(u1, u5, 0x31).Store(dst + 5 * stride);
+        Avx2.Permute2x128(u2, u6, 0x31).Store(dst + 6 * stride);
+        Avx2.Permute2x128(u3, u7, 0x31).Store(dst + 7 * stride);
     }
 
     /// <summary>16 packed nibbles to 32 code bytes: low nibbles (weights 0-15), then high nibbles (weights 16-31).</summary>

@@ -6,7 +6,8 @@ using EdgeLm.Numerics.Quants;
 namespace EdgeLm.Numerics.Kernels;
 
 /// <summary>
-/// x86 tile kernels (AVX2 + FMA; AVX-VNNI for the 8-bit products where the CPU has it). Integer parts are exact and
+/// x86 tile kernels (AVX2 + FMA; AVX-VNNI for the 8-bit products where the CPU has it; AVX-512 for the prompt panels
+/// of the legacy formats, Q4_K, Q6_K and the float formats where it is enabled, chosen once when the kernel sets are built). Integer parts are exact and
 /// land in the same eight 32-bit lanes with or without VNNI (lane l sums bytes 4l..4l+3 of a 32-byte step), so both
 /// give bit-identical results; float parts accumulate per lane with fused multiply-adds and are summed in a fixed
 /// order at the end (<see cref="Sum8"/>).
@@ -33,6 +34,13 @@ internal static unsafe partial class X86Tiles
 
     /// <summary>True when the 8-bit products use AVX-VNNI (vpdpbusd) rather than vpmaddubsw + vpmaddwd.</summary>
     public static bool UsesVnni => AvxVnni.IsSupported;
+
+    /// <summary>
+    /// True when the prompt panels take 512-bit vectors (legacy formats, Q4_K, Q6_K: sixteen rows, one lane per row;
+    /// float formats: two rows per vector): AVX-512 F and BW enabled. The decode kernels and the k-quant tiles stay
+    /// 256-bit (a 512-bit Q4_K / Q6_K tile measured no faster: the work outside the integer products dominates).
+    /// </summary>
+    public static bool UsesAvx512 => Avx512F.IsSupported && Avx512BW.IsSupported;
 
     /// <summary>The kernel set of <paramref name="type"/>, or null when no tile kernel exists for it.</summary>
     public static TileKernels? Create(GgmlType type) => type switch

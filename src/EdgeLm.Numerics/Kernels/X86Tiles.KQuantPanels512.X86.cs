@@ -1,0 +1,396 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeLm.Numerics.Quants;
+
+namespace EdgeLm.Numerics.Kernels;
+
+/// <summary>
+/// The AVX-512 k-quant panels (Q4_K and Q6_K; this text for Q4_K): sixteen rows against several tokens, one 512-bit lane per row. It computes, row for row,
+/// the very numbers of <see cref="Q4K{TS}"/>: per superblock the eight exact integer lanes (lane l = sum over the
+/// sub-blocks j of scale_j * codes 4l..4l+3 of j times their activations) and the four exact min lanes, then the
+/// same fused multiply-adds into eight + four float lanes, summed at the end in <see cref="Sum8"/> / <see cref="Sum4"/>
+/// order. Only where the numbers live changes (lane = row, one vector per tile lane), so outputs are bit-identical.
+/// </summary>
+/// <remarks>
+/// Panel of one superblock (<see cref="Q4KPanelBlockBytes"/>): [j 0-7][l 0-7] 64 bytes (lane r = codes 4l..4l+3 of
+/// sub-block j of row r), then 8 x 16 int32 scale pairs (scale_j in both words, for vpmaddwd), 4 x 16 int32 min pairs
+/// (mins 2k and 2k + 1), 16 floats D, 16 floats DMin. The tile kernels spend most of their time per row and token
+/// outside the integer products (scale unpacking, the float steps); here those run once per sixteen rows.
+/// </remarks>
+internal static unsafe partial class X86Tiles
+{
+    private const int Q4KPanelBlockBytes = 64 * 64 + 8 * 64 + 4 * 64 + 64 + 64;
+    private const int Q4KScalesAt = 64 * 64, Q4KMinsAt = Q4KScalesAt + 8 * 64, Q4KDAt = Q4KMinsAt + 4 * 64, Q4KDMinAt = Q4KDAt + 64;
+
+    /// <summary>
+    /// Fewer tokens than this take the tile kernels: building the panel costs about what three or four tokens save
+    /// (measured, 2048 x 768: the panel was 10% faster at 4 tokens, 25% at 16).
+    /// </summary>
+    private const int Q4KPanelMinTokens = 4;
+
+    /// <summary>The same for Q6_K, whose tile kernel is cheaper: the panel broke even at about 16 tokens, 1.5x faster at 128.</summary>
+    private const int Q6KPanelMinTokens = 16;
+
+    private static int Q4KPanelBytes(int columns) => columns / KBlock * Q4KPanelBlockBytes;
+
+    /// <summary>Sixteen Q4_K rows against <paramref name="tokens"/> tokens, writing y[t * yStride + r] for r &lt; 16.</summary>
+    private static void Q4KPanel16(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
+    {
+        if (tokens < Q4KPanelMinTokens)
+        {
+            for (int r = 0; r < 16; r++)
+            {
+                for (int t = 0; t < tokens; t += 4)
+                {
+                    byte* wr = w + r * wStride, at = a + t * aStride;
+                    float* yt = y + t * yStride + r;
+                    switch (Math.Min(4, tokens - t))
+                    {
+                        case 4: Q4K<Tile1x4>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        case 3: Q4K<Tile1x3>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        case 2: Q4K<Tile1x2>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        default: Q4K<Tile1x1>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                    }
+                }
+            }
+            return;
+        }
+        int nb = columns / KBlock;
+        for (int i = 0; i < nb; i++)
+            BuildQ4KPanel(w + (long)i * BlockQ4_K.ByteSize, wStride, panel + (long)i * Q4KPanelBlockBytes);
+        int t0 = 0;
+        for (; t0 + 4 <= tokens; t0 += 4)
+            Q4KPanelTokens<Tile1x4>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride);
+        switch (tokens - t0)
+        {
+            case 3: Q4KPanelTokens<Tile1x3>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 2: Q4KPanelTokens<Tile1x2>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 1: Q4KPanelTokens<Tile1x1>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+        }
+    }
+
+    /// <summary>Lays out superblock <paramref name="x"/> of sixteen rows (<paramref name="wStride"/> apart) as one panel block.</summary>
+    [SkipLocalsInit]
+    private static void BuildQ4KPanel(byte* x, long wStride, byte* p)
+    {
+        var scalePairs = (int*)(p + Q4KScalesAt);
+        var minPairs = (int*)(p + Q4KMinsAt);
+        var d = (float*)(p + Q4KDAt);
+        var dmin = (float*)(p + Q4KDMinAt);
+        byte* sm = stackalloc byte[32];
+        for (int r = 0; r < 16; r++)
+        {
+            byte* row = x + r * wStride;
+            ScalesAndMins(row + 4).Store(sm);
+            for (int j = 0; j < 8; j++)
+                scalePairs[16 * j + r] = sm[j] * 0x10001;
+            for (int k = 0; k < 4; k++)
+                minPairs[16 * k + r] = sm[8 + 2 * k] | (sm[9 + 2 * k] << 16);
+            d[r] = HalfConvert.ToSingle(*(ushort*)row);
+            dmin[r] = HalfConvert.ToSingle(*(ushort*)(row + 2));
+        }
+        for (int half = 0; half < 2; half++)
+        {
+            byte* rows = x + 8 * half * wStride;
+            for (int c = 0; c < 4; c++)
+            {
+                // Sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles) of eight rows, transposed to lane = row.
+                Q4KNibbles(rows, c, out var l0, out var h0);
+                Q4KNibbles(rows + wStride, c, out var l1, out var h1);
+                Q4KNibbles(rows + 2 * wStride, c, out var l2, out var h2);
+                Q4KNibbles(rows + 3 * wStride, c, out var l3, out var h3);
+                Q4KNibbles(rows + 4 * wStride, c, out var l4, out var h4);
+                Q4KNibbles(rows + 5 * wStride, c, out var l5, out var h5);
+                Q4KNibbles(rows + 6 * wStride, c, out var l6, out var h6);
+                Q4KNibbles(rows + 7 * wStride, c, out var l7, out var h7);
+                Transpose8(l0, l1, l2, l3, l4, l5, l6, l7, (int*)(p + 2 * c * 8 * 64) + 8 * half, 16);
+                Transpose8(h0, h1, h2, h3, h4, h5, h6, h7, (int*)(p + (2 * c + 1) * 8 * 64) + 8 * half, 16);
+            }
+        }
+    }
+
+    /// <summary>Codes of sub-blocks 2c (<paramref name="low"/>) and 2c + 1 (<paramref name="high"/>) of one Q4_K superblock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q4KNibbles(byte* x, int c, out Vector256<byte> low, out Vector256<byte> high)
+    {
+        var raw = Vector256.Load(x + 16 + 32 * c);
+        var mask = Vector256.Create((byte)0x0F);
+        low = raw & mask;
+        high = Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & mask;
+    }
+
+    /// <summary>
+    /// 1-4 tokens (TS.Tokens) against a built Q4_K panel. The float lanes of each token (eight for the scaled sums,
+    /// four for the mins, sixteen rows each) live in a small stack buffer, updated once per superblock.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void Q4KPanelTokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape
+    {
+        const int LanesPerToken = 12 * 16; // 8 sum lanes + 4 min lanes, 16 rows each
+        float* lanes = stackalloc float[4 * LanesPerToken];
+        new Span<float>(lanes, TS.Tokens * LanesPerToken).Clear();
+        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        for (int i = 0; i < nb; i++)
+        {
+            byte* p = panel + (long)i * Q4KPanelBlockBytes;
+            var d = Vector512.Load((float*)(p + Q4KDAt));
+            var dmin = Vector512.Load((float*)(p + Q4KDMinAt));
+            sbyte* c0 = KCodes(a, i), c1 = KCodes(a1, i), c2 = KCodes(a2, i), c3 = KCodes(a3, i);
+            for (int l = 0; l < 8; l++)
+            {
+                Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
+                Q4KPanelStep<TS>(p, 0, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q4KPanelStep<TS>(p, 1, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q4KPanelStep<TS>(p, 2, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q4KPanelStep<TS>(p, 3, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q4KPanelStep<TS>(p, 4, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q4KPanelStep<TS>(p, 5, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q4KPanelStep<TS>(p, 6, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q4KPanelStep<TS>(p, 7, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                // acc_l = fma(isum_l, D_a * D, acc_l), as KFinish does per row.
+                float* lane = lanes + 16 * l;
+                LaneFma(lane, s0, d * KScale(a, nb, i));
+                if (TS.Tokens >= 2)
+                    LaneFma(lane + LanesPerToken, s1, d * KScale(a1, nb, i));
+                if (TS.Tokens >= 3)
+                    LaneFma(lane + 2 * LanesPerToken, s2, d * KScale(a2, nb, i));
+                if (TS.Tokens >= 4)
+                    LaneFma(lane + 3 * LanesPerToken, s3, d * KScale(a3, nb, i));
+            }
+            Q4KPanelMins(p, dmin, a, nb, i, lanes + 128);
+            if (TS.Tokens >= 2)
+                Q4KPanelMins(p, dmin, a1, nb, i, lanes + LanesPerToken + 128);
+            if (TS.Tokens >= 3)
+                Q4KPanelMins(p, dmin, a2, nb, i, lanes + 2 * LanesPerToken + 128);
+            if (TS.Tokens >= 4)
+                Q4KPanelMins(p, dmin, a3, nb, i, lanes + 3 * LanesPerToken + 128);
+        }
+        for (int t = 0; t < TS.Tokens; t++)
+        {
+            float* v = lanes + t * LanesPerToken;
+            // Sum8(acc) + Sum4(min), sixteen rows at once.
+            var sum = ((Vector512.Load(v) + Vector512.Load(v + 64)) + (Vector512.Load(v + 32) + Vector512.Load(v + 96)))
+                + ((Vector512.Load(v + 16) + Vector512.Load(v + 80)) + (Vector512.Load(v + 48) + Vector512.Load(v + 112)));
+            var min = (Vector512.Load(v + 128) + Vector512.Load(v + 160)) + (Vector512.Load(v + 144) + Vector512.Load(v + 176));
+            (sum + min).Store(y + t * yStride);
+        }
+    }
+
+    /// <summary>Lane l, sub-block j: scale_j * (codes 4l..4l+3 of j) . activations, added to each token's integer lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q4KPanelStep<TS>(byte* p, int j, int l, sbyte* c0, sbyte* c1, sbyte* c2, sbyte* c3,
+        ref Vector512<int> s0, ref Vector512<int> s1, ref Vector512<int> s2, ref Vector512<int> s3) where TS : struct, ITileShape
+    {
+        var codes = Vector512.Load(p + (8 * j + l) * 64);
+        var scale = Vector512.Load((short*)(p + Q4KScalesAt + 64 * j));
+        int o = 32 * j + 4 * l;
+        s0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c0 + o)), scale);
+        if (TS.Tokens >= 2)
+            s1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c1 + o)), scale);
+        if (TS.Tokens >= 3)
+            s2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c2 + o)), scale);
+        if (TS.Tokens >= 4)
+            s3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c3 + o)), scale);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LaneFma(float* lane, Vector512<int> isum, Vector512<float> scale) =>
+        Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), scale, Vector512.Load(lane)).Store(lane);
+
+    /// <summary>
+    /// The four min lanes of one token: lane k = mins 2k, 2k + 1 against the activation sums of sub-blocks 2k, 2k + 1,
+    /// then min_k = fma(lane k, -D_a * DMin, min_k) (KFinish's split).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q4KPanelMins(byte* p, Vector512<float> dmin, byte* act, int nb, int i, float* mins)
+    {
+        var sums = KSums(act, nb, i);
+        var pairSums = Ssse3.HorizontalAdd(sums.GetLower(), sums.GetUpper()).AsInt32(); // int32 k = sums of sub-blocks 2k, 2k + 1
+        var scale = dmin * -KScale(act, nb, i);
+        for (int k = 0; k < 4; k++)
+        {
+            var msum = Avx512BW.MultiplyAddAdjacent(Vector512.Load((short*)(p + Q4KMinsAt + 64 * k)), Vector512.Create(pairSums.GetElement(k)).AsInt16());
+            Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(msum), scale, Vector512.Load(mins + 16 * k)).Store(mins + 16 * k);
+        }
+    }
+
+    private const int Q6KPanelBlockBytes = 64 * 64 + 16 * 64 + 8 * 64 + 64;
+    private const int Q6KScalesAt = 64 * 64, Q6KBiasAt = Q6KScalesAt + 16 * 64, Q6KDAt = Q6KBiasAt + 8 * 64;
+
+    private static int Q6KPanelBytes(int columns) => columns / KBlock * Q6KPanelBlockBytes;
+
+    /// <summary>
+    /// Sixteen Q6_K rows against <paramref name="tokens"/> tokens, writing y[t * yStride + r] for r &lt; 16: the numbers
+    /// of <see cref="Q6K{TS}"/> lane for lane, as the Q4_K panel does for <see cref="Q4K{TS}"/>. Step s (codes 32s..32s+31)
+    /// of integer lane q takes scale 2s + q / 4; the bias (codes are stored + 32) comes off per lane before the float step.
+    /// </summary>
+    /// <remarks>
+    /// Panel of one superblock: [s 0-7][q 0-7] 64 bytes (lane r = codes 32s + 4q.. + 3 of row r), 16 x 16 int32 scale
+    /// pairs (scale g in both words), 8 x 16 int32 bias pairs (scales 2q and 2q + 1), 16 floats D.
+    /// </remarks>
+    private static void Q6KPanel16(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
+    {
+        if (tokens < Q6KPanelMinTokens)
+        {
+            for (int r = 0; r < 16; r++)
+            {
+                for (int t = 0; t < tokens; t += 4)
+                {
+                    byte* wr = w + r * wStride, at = a + t * aStride;
+                    float* yt = y + t * yStride + r;
+                    switch (Math.Min(4, tokens - t))
+                    {
+                        case 4: Q6K<Tile1x4>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        case 3: Q6K<Tile1x3>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        case 2: Q6K<Tile1x2>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        default: Q6K<Tile1x1>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                    }
+                }
+            }
+            return;
+        }
+        int nb = columns / KBlock;
+        for (int i = 0; i < nb; i++)
+            BuildQ6KPanel(w + (long)i * BlockQ6_K.ByteSize, wStride, panel + (long)i * Q6KPanelBlockBytes);
+        int t0 = 0;
+        for (; t0 + 4 <= tokens; t0 += 4)
+            Q6KPanelTokens<Tile1x4>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride);
+        switch (tokens - t0)
+        {
+            case 3: Q6KPanelTokens<Tile1x3>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 2: Q6KPanelTokens<Tile1x2>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 1: Q6KPanelTokens<Tile1x1>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+        }
+    }
+
+    /// <summary>Lays out superblock <paramref name="x"/> of sixteen rows (<paramref name="wStride"/> apart) as one Q6_K panel block.</summary>
+    private static void BuildQ6KPanel(byte* x, long wStride, byte* p)
+    {
+        var scalePairs = (int*)(p + Q6KScalesAt);
+        var biasPairs = (int*)(p + Q6KBiasAt);
+        var d = (float*)(p + Q6KDAt);
+        for (int r = 0; r < 16; r++)
+        {
+            byte* row = x + r * wStride;
+            var sc = (sbyte*)row + 192;
+            for (int g = 0; g < 16; g++)
+                scalePairs[16 * g + r] = WordPair(sc[g], sc[g]);
+            for (int q = 0; q < 8; q++)
+                biasPairs[16 * q + r] = WordPair(sc[2 * q], sc[2 * q + 1]);
+            d[r] = HalfConvert.ToSingle(*(ushort*)(row + 208));
+        }
+        for (int half = 0; half < 2; half++)
+        {
+            byte* rows = x + 8 * half * wStride;
+            for (int h = 0; h < 2; h++)
+            {
+                Q6KCodes(rows, h, out var a0, out var b0, out var c0, out var d0);
+                Q6KCodes(rows + wStride, h, out var a1, out var b1, out var c1, out var d1);
+                Q6KCodes(rows + 2 * wStride, h, out var a2, out var b2, out var c2, out var d2);
+                Q6KCodes(rows + 3 * wStride, h, out var a3, out var b3, out var c3, out var d3);
+                Q6KCodes(rows + 4 * wStride, h, out var a4, out var b4, out var c4, out var d4);
+                Q6KCodes(rows + 5 * wStride, h, out var a5, out var b5, out var c5, out var d5);
+                Q6KCodes(rows + 6 * wStride, h, out var a6, out var b6, out var c6, out var d6);
+                Q6KCodes(rows + 7 * wStride, h, out var a7, out var b7, out var c7, out var d7);
+                int* dst = (int*)(p + 4 * h * 8 * 64) + 8 * half; // step s = 4h + k at (8s) * 64 bytes
+                Transpose8(a0, a1, a2, a3, a4, a5, a6, a7, dst, 16);
+                Transpose8(b0, b1, b2, b3, b4, b5, b6, b7, dst + 128, 16);
+                Transpose8(c0, c1, c2, c3, c4, c5, c6, c7, dst + 256, 16);
+                Transpose8(d0, d1, d2, d3, d4, d5, d6, d7, dst + 384, 16);
+            }
+        }
+    }
+
+    /// <summary>Two signed 16-bit words in one int32: <paramref name="low"/> first (as vpmaddwd pairs them).</summary>
+    private static int WordPair(sbyte low, sbyte high) => (low & 0xFFFF) + (high << 16);
+
+    /// <summary>The unsigned 6-bit codes 128h..128h+127 of a Q6_K superblock, 32 at a time (as <see cref="Q6KHalf{TS}"/> builds them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q6KCodes(byte* x, int h, out Vector256<byte> c0, out Vector256<byte> c1, out Vector256<byte> c2, out Vector256<byte> c3)
+    {
+        var low = Vector256.Create((byte)0x0F);
+        var top = Vector256.Create((byte)0x30);
+        var ql1 = Vector256.Load(x + 64 * h);
+        var ql2 = Vector256.Load(x + 64 * h + 32);
+        var qh = Vector256.Load(x + 128 + 32 * h).AsUInt16();
+        c0 = (ql1 & low) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & top);
+        c1 = (ql2 & low) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & top);
+        c2 = (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & top);
+        c3 = (Avx2.ShiftRightLogical(ql2.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & top);
+    }
+
+    /// <summary>1-4 tokens (TS.Tokens) against a built Q6_K panel; eight float lanes of sixteen rows per token on the stack.</summary>
+    [SkipLocalsInit]
+    private static void Q6KPanelTokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape
+    {
+        const int LanesPerToken = 8 * 16;
+        float* lanes = stackalloc float[4 * LanesPerToken];
+        new Span<float>(lanes, TS.Tokens * LanesPerToken).Clear();
+        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        for (int i = 0; i < nb; i++)
+        {
+            byte* p = panel + (long)i * Q6KPanelBlockBytes;
+            var d = Vector512.Load((float*)(p + Q6KDAt));
+            sbyte* c0 = KCodes(a, i), c1 = KCodes(a1, i), c2 = KCodes(a2, i), c3 = KCodes(a3, i);
+            var sums0 = KSums(a, nb, i).AsInt32();
+            var sums1 = TS.Tokens >= 2 ? KSums(a1, nb, i).AsInt32() : default;
+            var sums2 = TS.Tokens >= 3 ? KSums(a2, nb, i).AsInt32() : default;
+            var sums3 = TS.Tokens >= 4 ? KSums(a3, nb, i).AsInt32() : default;
+            for (int q = 0; q < 8; q++)
+            {
+                Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
+                // Scale of step s in lane q: 2s + q / 4 (lanes 0-3 cover the step's first 16 codes).
+                byte* scales = p + Q6KScalesAt + 64 * (q >> 2);
+                Q6KPanelStep<TS>(p, scales, 0, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 1, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 2, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 3, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 4, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 5, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 6, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                Q6KPanelStep<TS>(p, scales, 7, q, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+                // acc_q = fma(isum_q - 32 * (scales 2q, 2q + 1 . group sums 2q, 2q + 1), D_a * D, acc_q), as BiasedFinish.
+                var bias = Vector512.Load((short*)(p + Q6KBiasAt + 64 * q));
+                float* lane = lanes + 16 * q;
+                LaneFma(lane, s0 - Q6KBias(bias, sums0, q), d * KScale(a, nb, i));
+                if (TS.Tokens >= 2)
+                    LaneFma(lane + LanesPerToken, s1 - Q6KBias(bias, sums1, q), d * KScale(a1, nb, i));
+                if (TS.Tokens >= 3)
+                    LaneFma(lane + 2 * LanesPerToken, s2 - Q6KBias(bias, sums2, q), d * KScale(a2, nb, i));
+                if (TS.Tokens >= 4)
+                    LaneFma(lane + 3 * LanesPerToken, s3 - Q6KBias(bias, sums3, q), d * KScale(a3, nb, i));
+            }
+        }
+        for (int t = 0; t < TS.Tokens; t++)
+        {
+            float* v = lanes + t * LanesPerToken;
+            // Sum8(acc), sixteen rows at once.
+            var sum = ((Vector512.Load(v) + Vector512.Load(v + 64)) + (Vector512.Load(v + 32) + Vector512.Load(v + 96)))
+                + ((Vector512.Load(v + 16) + Vector512.Load(v + 80)) + (Vector512.Load(v + 48) + Vector512.Load(v + 112)));
+            sum.Store(y + t * yStride);
+        }
+    }
+
+    /// <summary>Lane q, step s: scale * (codes 32s + 4q.. + 3) . activations, added to each token's integer lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q6KPanelStep<TS>(byte* p, byte* scales, int s, int q, sbyte* c0, sbyte* c1, sbyte* c2, sbyte* c3,
+        ref Vector512<int> s0, ref Vector512<int> s1, ref Vector512<int> s2, ref Vector512<int> s3) where TS : struct, ITileShape
+    {
+        var codes = Vector512.Load(p + (8 * s + q) * 64);
+        var scale = Vector512.Load((short*)(scales + 2 * 64 * s));
+        int o = 32 * s + 4 * q;
+        s0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c0 + o)), scale);
+        if (TS.Tokens >= 2)
+            s1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c1 + o)), scale);
+        if (TS.Tokens >= 3)
+            s2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c2 + o)), scale);
+        if (TS.Tokens >= 4)
+            s3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c3 + o)), scale);
+    }
+
+    /// <summary>32 * (scale 2q * group sum 2q + scale 2q + 1 * group sum 2q + 1) for sixteen rows (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6KBias(Vector512<short> pairs, Vector256<int> sums, int q) =>
+        Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create(sums.GetElement(q)).AsInt16()) << 5;
+}
