@@ -40,6 +40,7 @@ public static class EdgeLmCli
             QuantizeCommand.Create(console),
             ImatrixCommand.Create(console),
             KldCommand.Create(console),
+            FitCommand.Create(console),
             ServeCommand.Create(console),
             ChatCommand.Create(console),
         };

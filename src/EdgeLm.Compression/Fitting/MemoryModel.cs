@@ -31,8 +31,9 @@ public sealed record MemoryBreakdown(long Weights, long KvCache, long Activation
 /// activations = 4B (3E + 2Q + 2KV + 2F) + 2 x (4B C + 2C + 64)          (forward buffers; matmul scratch, grown by doubling)
 ///             + T x (2 x (8 x 4C + 64))                                 (per-thread weight panels, grown by doubling)
 ///             + T x (8 G P + 2 x (4 G max(hd, P) + 2 max(hd, P)))       (per-thread attention scores/probabilities + scratch)
+///             + 64 KiB                                                  (the session's objects, worker team, RoPE tables)
 /// logits      = 4 V
-/// tokenizer   = 4 E (2L + 1) + 4 L (Q + 2KV) + 3 x (header bytes of the file, mostly the vocabulary) + 96 V
+/// tokenizer   = 4 E (2L + 1) + 4 L (Q + 2KV) + 4 x (header bytes of the file, mostly the vocabulary) + 128 V + 256 KiB
 /// </code>
 /// plus a fixed margin chosen by the caller for the .NET runtime and everything else in the process.
 /// </summary>
@@ -60,7 +61,7 @@ public static class MemoryModel
         long matmul = 2 * (4 * B * C + 2 * C + 64);
         long panels = threads * 2 * (8 * 4 * C + 64);
         long attention = threads * (8 * G * P + 2 * (4 * G * Math.Max(hd, P) + 2 * Math.Max(hd, P)));
-        return forward + matmul + panels + attention;
+        return forward + matmul + panels + attention + (64 << 10);
     }
 
     /// <summary>The session's last-logits vector.</summary>
@@ -68,14 +69,15 @@ public static class MemoryModel
 
     /// <summary>
     /// Estimate of what loading keeps in managed memory besides the mapping: the norm and bias vectors read as floats,
-    /// and the tokenizer's tables (about three times the file's header bytes, which are mostly the vocabulary, as strings and dictionaries, plus
-    /// 96 bytes of entries per token; measured on SentencePiece and BPE vocabularies).
+    /// the tokenizer's tables (at most four times the file's header bytes, which are mostly the vocabulary, as strings and
+    /// dictionaries, plus 128 bytes of entries per token; measured on SentencePiece and BPE vocabularies), and 256 KiB for
+    /// the model's objects.
     /// </summary>
     public static long TokenizerBytes(TransformerHyperParameters p, long headerBytes)
     {
         ArgumentNullException.ThrowIfNull(p);
         long E = p.EmbeddingLength, L = p.BlockCount;
-        return 4 * E * (2 * L + 1) + 4 * L * (p.QueryLength + 2L * p.KeyValueLength) + 3 * headerBytes + 96L * p.VocabularySize;
+        return 4 * E * (2 * L + 1) + 4 * L * (p.QueryLength + 2L * p.KeyValueLength) + 4 * headerBytes + 128L * p.VocabularySize + (256 << 10);
     }
 
     /// <summary>The memory an existing model file needs at <paramref name="context"/> (its whole file as the weights).</summary>
