@@ -67,7 +67,7 @@ public sealed record FitOptions
     public IReadOnlyCollection<GgmlType>? AllowedTypes { get; init; }
 
     /// <summary>Most rows of a tensor quantized to measure its errors (evenly spaced, scaled to the whole); null for all.</summary>
-    public int? MaxSampledRows { get; init; } = 1024;
+    public int? MaxSampledRows { get; init; } = 256;
 
     /// <summary>Allow a source whose tensors are already quantized (they are read back to float first).</summary>
     public bool AllowRequantize { get; init; }

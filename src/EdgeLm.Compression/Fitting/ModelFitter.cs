@@ -18,17 +18,21 @@ namespace EdgeLm.Compression.Fitting;
 /// </summary>
 public static class ModelFitter
 {
-    /// <summary>Plans the types without writing anything.</summary>
-    /// <exception cref="FitException">The budget cannot be met (the message names the minimum), or the model cannot be fitted.</exception>
+    /// <summary>Plans the types without writing anything: <see cref="Measure"/> then <see cref="FitMeasurements.Solve"/>.</summary>
+    /// <exception cref="FitException">The budget cannot be met (the message names the minimum; checked before anything is measured), or the model cannot be fitted.</exception>
     /// <exception cref="GgufFormatException">The input is not a valid GGUF file.</exception>
     public static FitPlan Plan(string input, FitOptions options)
     {
-        ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
-        using var source = GgufFile.Open(input);
-        return Plan(source, options);
+        return Measure(input, options, options.Budget).Solve(options.Budget);
     }
+
+    /// <summary>
+    /// Measures every candidate type of every tensor (errors and sensitivities) once; the result can then be solved for
+    /// any budget. <see cref="FitOptions.Budget"/> is not used.
+    /// </summary>
+    /// <exception cref="FitException">The model cannot be fitted (not runnable, already quantized, no allowed type fits a tensor).</exception>
+    public static FitMeasurements Measure(string input, FitOptions options) => Measure(input, options, null);
 
     /// <summary>Plans the types and writes the fitted model to <paramref name="output"/> (atomically; nothing on failure).</summary>
     public static (FitPlan Plan, QuantizationReport Report) Fit(string input, string output, FitOptions options)
@@ -83,8 +87,12 @@ public static class ModelFitter
             throw new FitException("The measured sensitivity model needs calibration text.");
     }
 
-    private static FitPlan Plan(GgufFile source, FitOptions options)
+    private static FitMeasurements Measure(string input, FitOptions options, long? budget)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        using var source = GgufFile.Open(input);
         int threads = options.Threads ?? Environment.ProcessorCount;
         Transformer model;
         try
@@ -105,12 +113,29 @@ public static class ModelFitter
         long Aligned(long bytes) => (bytes + alignment - 1) / alignment * alignment;
         long Bytes(GgmlType type, long[] dims) => Aligned(GgmlTypeInfo.RowBytes(type, dims[0]) * (dims.Aggregate(1L, (a, d) => a * d) / dims[0]));
 
-        var memory = new MemoryBreakdown(header, MemoryModel.KvCacheBytes(p, options.ContextLength),
-            MemoryModel.ActivationBytes(p, options.ContextLength, threads, options.BatchSize), MemoryModel.LogitsBytes(p),
-            MemoryModel.TokenizerBytes(p, header), options.Margin);
-
         // The tensors in the order the quantizer writes them; which ones get a choice is llama.cpp's rule (AllowsQuantization).
         var order = source.Tensors.OrderBy(t => t, LlamaTensorOrder.Instance).ToList();
+        var candidateTypes = new IReadOnlyList<GgmlType>?[order.Count];
+        long copiedBytes = 0;
+        for (int i = 0; i < order.Count; i++)
+        {
+            var info = order[i];
+            if (!TensorTypePlanner.AllowsQuantization(info.Name, info.Dimensions, quantizeOutput: true))
+            {
+                copiedBytes += Bytes(info.Type, info.Dimensions);
+                continue;
+            }
+            var types = candidateTypes[i] = QuantizationErrors.CandidateTypes(info.RowLength, options.AllowedTypes);
+            if (types.Count == 0)
+                throw new FitException($"Tensor {info.Name} has rows of {info.RowLength} weights, which none of the allowed types ({string.Join(", ", options.AllowedTypes!)}) can hold; allow F16.");
+        }
+        var memory = new MemoryBreakdown(header + copiedBytes, MemoryModel.KvCacheBytes(p, options.ContextLength),
+            MemoryModel.ActivationBytes(p, options.ContextLength, threads, options.BatchSize), MemoryModel.LogitsBytes(p),
+            MemoryModel.TokenizerBytes(p, header), options.Margin);
+        long minimum = memory.Total + order.Select((t, i) => candidateTypes[i]?.Min(type => Bytes(type, t.Dimensions)) ?? 0).Sum();
+        if (budget is { } b && b < minimum)
+            throw FitMeasurements.TooSmall(b, minimum, memory, options.ContextLength);
+
         SensitivityProbe? probe = null;
         try
         {
@@ -122,17 +147,15 @@ public static class ModelFitter
                     options.CalibrationContext, options.CalibrationChunks, tokenizer.AddBos ? tokenizer.BosId : null, threads);
             }
             var tensors = new List<FittedTensor>(order.Count);
-            foreach (var info in order)
+            for (int i = 0; i < order.Count; i++)
             {
+                var info = order[i];
                 var dims = info.Dimensions;
-                if (!TensorTypePlanner.AllowsQuantization(info.Name, dims, quantizeOutput: true))
+                if (candidateTypes[i] is not { } types)
                 {
                     tensors.Add(new FittedTensor(info.Name, info.Type, info.Type, dims, Bytes(info.Type, dims), [], 1));
                     continue;
                 }
-                var types = QuantizationErrors.CandidateTypes(dims[0], options.AllowedTypes);
-                if (types.Count == 0)
-                    throw new FitException($"Tensor {info.Name} has rows of {dims[0]} weights, which none of the allowed types ({string.Join(", ", options.AllowedTypes!)}) can hold; allow F16.");
                 options.Progress?.Invoke($"measuring {info.Name}");
                 float[]? importance = ImportanceOf(options.Importance, info);
                 var (errors, norm) = QuantizationErrors.Measure(source, info, types, importance, options.MaxSampledRows, threads);
@@ -143,48 +166,15 @@ public static class ModelFitter
                     _ => MeasuredSensitivity(probe!, source, info, types, errors, importance, threads),
                 };
                 var candidates = types.Select((t, k) => new CandidateType(t, Bytes(t, dims), errors[k], errors[k] * sensitivity)).ToList();
-                tensors.Add(new FittedTensor(info.Name, info.Type, types[0], dims, candidates[0].Bytes, candidates, sensitivity));
+                var cheapest = candidates.MinBy(c => c.Bytes);
+                tensors.Add(new FittedTensor(info.Name, info.Type, cheapest.Type, dims, cheapest.Bytes, candidates, sensitivity));
             }
-            return Solve(tensors, memory, options);
+            return new FitMeasurements(input, tensors, memory, minimum, options.ContextLength, options.Sensitivity);
         }
         finally
         {
             probe?.Dispose();
         }
-    }
-
-    private static FitPlan Solve(List<FittedTensor> tensors, MemoryBreakdown memory, FitOptions options)
-    {
-        long fixedBytes = memory.Total + tensors.Where(t => !t.Chosen).Sum(t => t.Bytes);
-        var chosen = tensors.Where(t => t.Chosen).ToList();
-        var items = chosen.Select(t => (IReadOnlyList<KnapsackOption>)t.Candidates.Select(c => new KnapsackOption(c.Bytes, c.Cost)).ToList()).ToList();
-        long minimum = fixedBytes + items.Sum(o => o.Min(c => c.Cost));
-        var picks = MultipleChoiceKnapsack.Solve(items, options.Budget - fixedBytes);
-        if (picks is null)
-        {
-            throw new FitException(
-                $"The budget of {ByteSize.Format(options.Budget)} ({options.Budget} bytes) is too small: even the smallest types need " +
-                $"{ByteSize.Format(minimum)} ({minimum} bytes) in all: file at least {ByteSize.Format(minimum - memory.KvCache - memory.Runtime)}, " +
-                $"KV cache {ByteSize.Format(memory.KvCache)} for a context of {options.ContextLength}, runtime {ByteSize.Format(memory.Runtime)} " +
-                $"(of which margin {ByteSize.Format(memory.Margin)}). Raise the budget, or lower the context.");
-        }
-        var result = new List<FittedTensor>(tensors.Count);
-        int i = 0;
-        foreach (var t in tensors)
-        {
-            if (!t.Chosen)
-            {
-                result.Add(t);
-                continue;
-            }
-            var c = t.Candidates[picks[i++]];
-            result.Add(t with { Type = c.Type, Bytes = c.Bytes });
-        }
-        long weights = memory.Weights + result.Sum(t => t.Bytes);
-        var final = memory with { Weights = weights };
-        if (final.Total > options.Budget)
-            throw new InvalidOperationException($"The solver exceeded the budget ({final.Total} > {options.Budget}).");
-        return new FitPlan(result, final, options.Budget, minimum, FileTypeFor(result), options.Sensitivity);
     }
 
     /// <summary>s = KL divergence with the tensor alone at the probe type / its error there (the probe type: the candidate nearest 4.5 bits per weight).</summary>
@@ -222,27 +212,6 @@ public static class ModelFitter
             return null;
         long expected = info.RowLength * (info.Rank > 2 ? info.Dimension(2) : 1);
         return entry.SumOfSquares.Length == expected ? entry.MeanSquares() : null;
-    }
-
-    /// <summary>The file type named after the type that holds the most chosen bytes (a label: every tensor's type is given explicitly).</summary>
-    private static FileType FileTypeFor(IReadOnlyList<FittedTensor> tensors)
-    {
-        var main = tensors.Where(t => t.Chosen && FileTypes.IsQuantized(t.Type)).GroupBy(t => t.Type)
-            .OrderByDescending(g => g.Sum(t => t.Bytes)).Select(g => (GgmlType?)g.Key).FirstOrDefault();
-        return main switch
-        {
-            null => FileType.F16,
-            GgmlType.Q4_0 => FileType.Q4_0,
-            GgmlType.Q4_1 => FileType.Q4_1,
-            GgmlType.Q5_0 => FileType.Q5_0,
-            GgmlType.Q5_1 => FileType.Q5_1,
-            GgmlType.Q8_0 => FileType.Q8_0,
-            GgmlType.Q2_K => FileType.Q2_K,
-            GgmlType.Q3_K => FileType.Q3_K_M,
-            GgmlType.Q4_K => FileType.Q4_K_M,
-            GgmlType.Q5_K => FileType.Q5_K_M,
-            _ => FileType.Q6_K,
-        };
     }
 
     /// <summary>The quantizer's options that write exactly the planned types: one anchored override per chosen tensor.</summary>
