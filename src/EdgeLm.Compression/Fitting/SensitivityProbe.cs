@@ -18,7 +18,7 @@ internal sealed class SensitivityProbe : IDisposable
 {
     private readonly Transformer _model;
     private readonly int[][] _chunks;
-    private readonly float[][] _baseLogits; // per chunk: scored positions' logits, [scored, V]
+    private readonly float[][] _baseLogits; // per chunk: the unchanged model's logits at the scored positions, [scored, V]
     private readonly ForwardState _state;
     private readonly KeyValueCache _cache;
     private readonly float[] _logits;
@@ -39,19 +39,28 @@ internal sealed class SensitivityProbe : IDisposable
             if (bosId is { } bos)
                 _chunks[c][0] = bos;
         }
+        (_first, _end) = Scored(contextLength);
         _cache = new KeyValueCache(p.BlockCount, contextLength, p.KeyValueLength, p.HeadDimension);
         _state = new ForwardState(p, Math.Min(64, contextLength), contextLength, threads);
-        _logits = new float[contextLength * p.VocabularySize];
+        _logits = new float[(_end - _first) * p.VocabularySize];
         _baseLogits = new float[chunks][];
         for (int c = 0; c < chunks; c++)
         {
             Run(model, _chunks[c]);
-            _baseLogits[c] = _logits.AsSpan(Scored(contextLength).Start.Value * p.VocabularySize).ToArray();
+            _baseLogits[c] = (float[])_logits.Clone();
         }
     }
 
-    /// <summary>The positions whose next-token distributions are compared: [n/2, n-1).</summary>
-    private static Range Scored(int n) => new(n / 2, n - 1);
+    private readonly int _first, _end;
+
+    /// <summary>
+    /// The positions whose next-token distributions are compared: the second half of the chunk, [n/2, n-1), at most
+    /// the last <see cref="MaxScored"/> of them (so the stored logits stay small for large vocabularies).
+    /// </summary>
+    private static (int First, int End) Scored(int n) => (Math.Max(n / 2, n - 1 - MaxScored), n - 1);
+
+    /// <summary>Most positions scored per chunk.</summary>
+    private const int MaxScored = 128;
 
     /// <summary>Mean KL divergence (nats) of the model with <paramref name="tensorName"/> stored as <paramref name="bytes"/> of <paramref name="type"/>.</summary>
     public double Measure(string tensorName, GgmlType type, byte[] bytes)
@@ -67,11 +76,9 @@ internal sealed class SensitivityProbe : IDisposable
             for (int c = 0; c < _chunks.Length; c++)
             {
                 Run(model, _chunks[c]);
-                int n = _chunks[c].Length;
-                var (first, end) = (Scored(n).Start.Value, Scored(n).End.Value);
-                for (int j = first; j < end; j++)
+                for (int j = 0; j < _end - _first; j++)
                 {
-                    sum += KlDivergence.Compute(_baseLogits[c].AsSpan((j - first) * V, V), _logits.AsSpan(j * V, V));
+                    sum += KlDivergence.Compute(_baseLogits[c].AsSpan(j * V, V), _logits.AsSpan(j * V, V));
                     count++;
                 }
             }
@@ -83,15 +90,22 @@ internal sealed class SensitivityProbe : IDisposable
         }
     }
 
+    /// <summary>Evaluates tokens [0, end) of a chunk from an empty cache; the logits of positions [first, end) land in _logits.</summary>
     private void Run(Transformer model, int[] chunk)
     {
         _cache.Truncate(0);
         int V = model.HyperParameters.VocabularySize;
-        for (int done = 0; done < chunk.Length; done += _state.MaxBatch)
+        void Pass(int from, int to, bool keep)
         {
-            int count = Math.Min(_state.MaxBatch, chunk.Length - done);
-            model.Forward(chunk.AsSpan(done, count), _cache, _state, _logits.AsSpan(done * V, count * V), LogitsMode.All);
+            for (int done = from; done < to; done += _state.MaxBatch)
+            {
+                int count = Math.Min(_state.MaxBatch, to - done);
+                var logits = keep ? _logits.AsSpan((done - _first) * V, count * V) : default;
+                model.Forward(chunk.AsSpan(done, count), _cache, _state, logits, keep ? LogitsMode.All : LogitsMode.None);
+            }
         }
+        Pass(0, _first, keep: false);
+        Pass(_first, _end, keep: true);
     }
 
     /// <summary>A copy of <paramref name="w"/> with the matrix named <paramref name="name"/> read from <paramref name="data"/>.</summary>
