@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeLm.Compression.Evaluation;
 using EdgeLm.Compression.Fitting;
 using EdgeLm.Compression.Importance;
+using EdgeLm.Compression.Quantization;
 using EdgeLm.Numerics.Quants;
 using EdgeLm.Runtime;
 
@@ -19,11 +20,17 @@ internal static class FitCommand
         var model = CommonOptions.Model();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
-        var memory = new Option<string>("--memory") { Description = "memory budget: 512MB, 1.5GiB, 800M (K/M/G = KiB/MiB/GiB; KB/MB/GB decimal) or bytes", Required = true };
+        var memory = new Option<string>("--memory")
+        {
+            Description = "memory budget: 512MB, 1.5GiB, 800M (K/M/G = KiB/MiB/GiB; KB/MB/GB decimal), bytes, or a llama.cpp mix (e.g. Q4_K_M) for the memory that mix would need",
+            Required = true,
+        };
         var context = new Option<int?>("--context") { Description = "context length the KV cache is sized for (default: the model's, at most 2048)" };
         var output = new Option<string?>("--output", "-o") { Description = "GGUF file to write (default: MODEL-fit-BUDGET.gguf beside the model)" };
         var imatrix = new Option<string?>("--imatrix") { Description = "importance matrix weighting each column's error and guiding the quantizers" };
         var file = new Option<string?>("--file", "-f") { Description = "calibration text: importance matrix (unless --imatrix), measured sensitivities, and the KL divergence reported" };
+        var evalFile = new Option<string?>("--eval-file") { Description = "text the KL divergence is measured on (default: the calibration text; use held-back text for an honest figure)" };
+        var compare = new Option<string?>("--compare") { Description = "comma-separated llama.cpp mixes (e.g. Q4_K_M,Q3_K_M) to quantize with the same importance matrix and report beside the fit" };
         var chunk = new Option<int>("--ctx-size", "-c") { Description = "chunk length in tokens for the calibration text", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int?>("--chunks") { Description = "use at most this many chunks of the text (sensitivities use at most 4)" };
         var sensitivity = new Option<string?>("--sensitivity") { Description = "how errors of different tensors compare: measured (KL divergence per tensor; default with -f), relative (to the tensor's norm; default without), none" };
@@ -34,13 +41,19 @@ internal static class FitCommand
 
         var command = new Command("fit", "Choose each tensor's type so the model fits a memory budget with the least quantization error, and write it.")
         {
-            model, threads, json, memory, context, output, imatrix, file, chunk, chunks, sensitivity, margin, types, dryRun, allowRequantize,
+            model, threads, json, memory, context, output, imatrix, file, evalFile, compare, chunk, chunks, sensitivity, margin, types, dryRun, allowRequantize,
         };
         command.SetAction(parse =>
         {
             string budgetText = parse.GetValue(memory)!;
+            FileType? budgetMix = null;
             if (!ByteSize.TryParse(budgetText, out long budget))
-                throw new UsageException($"--memory '{budgetText}' is not a memory size; write e.g. 512MB, 1.5GiB, 800M or a byte count.");
+            {
+                if (!FileTypes.TryParse(budgetText, out var mixType) || !FileTypes.IsQuantized(mixType))
+                    throw new UsageException($"--memory '{budgetText}' is not a memory size; write e.g. 512MB, 1.5GiB, 800M, a byte count or a mix such as Q4_K_M.");
+                budgetMix = mixType;
+            }
+            var mixes = ParseMixes(parse.GetValue(compare));
             string marginText = parse.GetValue(margin)!;
             long marginBytes = marginText.Trim() == "0" ? 0
                 : ByteSize.TryParse(marginText, out long m) ? m : throw new UsageException($"--margin '{marginText}' is not a memory size.");
@@ -67,6 +80,12 @@ internal static class FitCommand
                 throw new UsageException($"--imatrix: file '{imatrixPath}' does not exist.");
             string? textPath = parse.GetValue(file);
             string? text = textPath is null ? null : CommonOptions.ReadTextFile(textPath, "--file");
+            string? evalPath = parse.GetValue(evalFile);
+            if (evalPath is not null && text is null)
+                throw new UsageException("--eval-file needs a calibration text (-f) too.");
+            string? evalText = evalPath is null ? text : CommonOptions.ReadTextFile(evalPath, "--eval-file");
+            if (mixes.Count > 0 && text is null)
+                throw new UsageException("--compare needs a text (-f) to measure the KL divergence on.");
             var sensitivityModel = parse.GetValue(sensitivity)?.Trim().ToLowerInvariant() switch
             {
                 null => text is null ? SensitivityModel.Relative : SensitivityModel.Measured,
@@ -97,6 +116,9 @@ internal static class FitCommand
                 tokens = original.Tokenizer.Encode(text, addSpecial: true, parseSpecial: false);
                 if (tokens.Length < 2 * n)
                     throw new UsageException($"the text tokenizes to {tokens.Length} tokens; --ctx-size {n} needs at least {2 * n} (two chunks, to measure the KL divergence).");
+                int evalTokens = original.Tokenizer.Encode(evalText!, addSpecial: true, parseSpecial: false).Length;
+                if (evalTokens < 2 * n)
+                    throw new UsageException($"the evaluation text tokenizes to {evalTokens} tokens; --ctx-size {n} needs at least {2 * n}.");
                 if (matrix is null)
                 {
                     if (!quiet)
@@ -107,6 +129,32 @@ internal static class FitCommand
                     });
                 }
             }
+            // Memory of a fixed mix: quantize it (with the same importance matrix) and size its file.
+            var compared = new List<(FileType Mix, MixResult? Result, string? Error)>();
+            MixResult? MixFor(FileType mix)
+            {
+                var known = compared.FirstOrDefault(c => c.Mix == mix);
+                if (known.Result is not null || known.Error is not null)
+                    return known.Result;
+                try
+                {
+                    var r = FixedMixes.Measure(source, mix, matrix, contextLength, t ?? Environment.ProcessorCount, marginBytes, original, evalText, n, maxChunks);
+                    compared.Add((mix, r, null));
+                    return r;
+                }
+                catch (QuantizationException e)
+                {
+                    compared.Add((mix, null, e.Message));
+                    return null;
+                }
+            }
+            if (budgetMix is { } bm)
+            {
+                budget = (MixFor(bm) ?? throw new UsageException($"--memory {budgetText}: {compared.Last().Error}")).Memory.Total;
+            }
+            foreach (var mix in mixes)
+                MixFor(mix);
+
             var options = new FitOptions
             {
                 Budget = budget,
@@ -136,7 +184,7 @@ internal static class FitCommand
                     {
                         options.Progress?.Invoke("measuring the KL divergence");
                         using var fitted = LanguageModel.Load(target);
-                        kld = ModelComparison.Compare(original, fitted, text!, n, maxChunks, t);
+                        kld = ModelComparison.Compare(original, fitted, evalText!, n, maxChunks, t);
                     }
                 }
             }
@@ -149,7 +197,8 @@ internal static class FitCommand
             }
             if (!quiet)
                 console.Error.WriteLine();
-            Report(console, parse.GetValue(json), plan, parse.GetValue(dryRun) ? null : target, contextLength, kld);
+            Report(console, parse.GetValue(json), plan, parse.GetValue(dryRun) ? null : target, contextLength, kld,
+                compared.Where(c => budgetMix == c.Mix || mixes.Contains(c.Mix)).ToList());
             return EdgeLmCli.Success;
         });
         return command;
@@ -160,6 +209,19 @@ internal static class FitCommand
         string stem = Path.GetFileNameWithoutExtension(source);
         string label = new string(budgetText.Where(c => char.IsAsciiLetterOrDigit(c) || c == '.').ToArray());
         return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(source)) ?? ".", $"{stem}-fit-{label}.gguf");
+    }
+
+    private static List<FileType> ParseMixes(string? text)
+    {
+        var list = new List<FileType>();
+        foreach (string part in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!FileTypes.TryParse(part, out var mix) || !FileTypes.IsQuantized(mix))
+                throw new UsageException($"--compare: '{part}' is not a quantized type or mix ({string.Join(", ", FileTypes.Names.Order(StringComparer.Ordinal))}).");
+            if (!list.Contains(mix))
+                list.Add(mix);
+        }
+        return list;
     }
 
     private static IReadOnlyCollection<GgmlType>? ParseTypes(string? text)
@@ -176,7 +238,8 @@ internal static class FitCommand
         return set.Count > 0 ? set : throw new UsageException("--types lists no type.");
     }
 
-    private static void Report(CliConsole console, bool json, FitPlan plan, string? path, int context, KlDivergenceStatistics? kld)
+    private static void Report(CliConsole console, bool json, FitPlan plan, string? path, int context, KlDivergenceStatistics? kld,
+        IReadOnlyList<(FileType Mix, MixResult? Result, string? Error)> mixes)
     {
         var mem = plan.Memory;
         if (json)
@@ -196,11 +259,12 @@ internal static class FitCommand
                     tokenizer = mem.Tokenizer, margin = mem.Margin, total = mem.Total,
                 },
                 tensors = plan.Tensors.Select(x => new { name = x.Name, type = x.Type.ToString(), bytes = x.Bytes, chosen = x.Chosen }),
-                kld = kld is null ? null : new
+                kld = Kld(kld),
+                compare = mixes.Select(c => new
                 {
-                    mean = kld.Mean, standard_error = kld.StandardError, median = kld.Median, p99 = kld.P99, max = kld.Maximum,
-                    top1_agreement = kld.TopTokenAgreement, base_perplexity = kld.BasePerplexity, perplexity = kld.Perplexity, tokens = kld.ScoredTokens,
-                },
+                    type = c.Mix.ToString(), error = c.Error, file_bytes = c.Result?.FileBytes, memory = c.Result?.Memory.Total,
+                    fits = c.Result is null ? (bool?)null : c.Result.Memory.Total <= plan.Budget, kld = Kld(c.Result?.Kld),
+                }),
             });
             return;
         }
@@ -227,5 +291,25 @@ internal static class FitCommand
                 $"99% {kld.P99:F6}, same top token {kld.TopTokenAgreement:P2}");
             o.WriteLine($"perplexity {kld.Perplexity:F4} (original {kld.BasePerplexity:F4})");
         }
+        if (mixes.Count > 0)
+        {
+            o.WriteLine("fixed mixes, quantized with the same importance matrix:");
+            o.WriteLine($"  {"type",-8} {"file",12} {"memory",12} {"fits",5} {"KL divergence",22} {"perplexity",10}");
+            if (path is not null)
+                o.WriteLine($"  {"fit",-8} {ByteSize.Format(mem.Weights),12} {ByteSize.Format(mem.Total),12} {"yes",5} {Mean(kld),22} {kld?.Perplexity,10:F4}");
+            foreach (var (mix, r, error) in mixes)
+            {
+                o.WriteLine(r is null ? $"  {mix,-8} cannot be made: {error}"
+                    : $"  {mix,-8} {ByteSize.Format(r.FileBytes),12} {ByteSize.Format(r.Memory.Total),12} {(r.Memory.Total <= plan.Budget ? "yes" : "no"),5} {Mean(r.Kld),22} {r.Kld?.Perplexity,10:F4}");
+            }
+        }
     }
+
+    private static string Mean(KlDivergenceStatistics? k) => k is null ? "-" : $"{k.Mean:F6} ± {k.StandardError:F6}";
+
+    private static object? Kld(KlDivergenceStatistics? k) => k is null ? null : new
+    {
+        mean = k.Mean, standard_error = k.StandardError, median = k.Median, p99 = k.P99, max = k.Maximum,
+        top1_agreement = k.TopTokenAgreement, base_perplexity = k.BasePerplexity, perplexity = k.Perplexity, tokens = k.ScoredTokens,
+    };
 }
