@@ -51,9 +51,15 @@ public static class ModelFitter
     }
 
     /// <summary>Writes <paramref name="plan"/> (made by <see cref="Plan(string, FitOptions)"/> for the same input).</summary>
+    /// <exception cref="FitException">The plan does not match this input or these options (the file would not be the planned size); nothing was written.</exception>
     public static QuantizationReport Write(string input, string output, FitPlan plan, FitOptions options)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
+            throw new FitException($"Input and output are the same file ({input}).");
         var quantize = QuantizeOptionsFor(plan, options);
         using (var source = GgufFile.Open(input))
         {
@@ -66,6 +72,11 @@ public static class ModelFitter
                 if (mine.Type != p.TargetType)
                     throw new InvalidOperationException($"Tensor {p.Name}: the quantizer would write {p.TargetType}, the plan says {mine.Type}.");
             }
+            // And the file must be the planned size (the importance matrix's metadata is part of the header).
+            var (header, _) = ModelQuantizer.Layout(source, quantize);
+            long size = header + plan.Tensors.Sum(t => t.Bytes);
+            if (size != plan.Memory.Weights)
+                throw new FitException($"The file would be {size} bytes, not the planned {plan.Memory.Weights}: write with the options (importance matrix) the plan was made with.");
         }
         options.Progress?.Invoke("writing");
         try

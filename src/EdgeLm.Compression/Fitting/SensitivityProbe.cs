@@ -68,7 +68,9 @@ internal sealed class SensitivityProbe : IDisposable
         var handle = GCHandle.Alloc(bytes, GCHandleType.Pinned);
         try
         {
-            var weights = Replace(_model.Weights, tensorName, type, handle.AddrOfPinnedObject());
+            var weights = Replace(_model.Weights, tensorName, type, handle.AddrOfPinnedObject(), out bool found);
+            if (!found)
+                throw new FitException($"Tensor {tensorName} is not one the forward pass uses, so its sensitivity cannot be measured; use the relative sensitivity model.");
             var model = new Transformer(_model.HyperParameters, weights);
             int V = _model.HyperParameters.VocabularySize;
             double sum = 0;
@@ -109,10 +111,16 @@ internal sealed class SensitivityProbe : IDisposable
     }
 
     /// <summary>A copy of <paramref name="w"/> with the matrix named <paramref name="name"/> read from <paramref name="data"/>.</summary>
-    private TransformerWeights Replace(TransformerWeights w, string name, GgmlType type, nint data)
+    private TransformerWeights Replace(TransformerWeights w, string name, GgmlType type, nint data, out bool found)
     {
-        WeightMatrix Swap(WeightMatrix m, string candidate) =>
-            candidate == name ? WeightMatrix.FromPinned(data, type, m.Rows, m.Columns) : m;
+        bool swapped = false;
+        WeightMatrix Swap(WeightMatrix m, string candidate)
+        {
+            if (candidate != name)
+                return m;
+            swapped = true;
+            return WeightMatrix.FromPinned(data, type, m.Rows, m.Columns);
+        }
         string embd = TensorNames.Weight(TensorNames.TokenEmbedding), output = TensorNames.Weight(TensorNames.Output);
         var embedding = Swap(w.TokenEmbedding, embd);
         var blocks = new BlockWeights[w.Blocks.Length];
@@ -135,7 +143,7 @@ internal sealed class SensitivityProbe : IDisposable
                 Down = Swap(b.Down, TensorNames.Weight(TensorNames.FeedForwardDown(i))),
             };
         }
-        return new TransformerWeights
+        var result = new TransformerWeights
         {
             TokenEmbedding = embedding,
             Blocks = blocks,
@@ -144,6 +152,8 @@ internal sealed class SensitivityProbe : IDisposable
             Output = _tied ? embedding : Swap(w.Output, output),
             RopeFrequencyFactors = w.RopeFrequencyFactors,
         };
+        found = swapped;
+        return result;
     }
 
     public void Dispose() => _state.MatMul.Dispose();

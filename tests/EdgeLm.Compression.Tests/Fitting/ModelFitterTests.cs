@@ -109,6 +109,11 @@ public class ModelFitterTests(FitFixture fixture) : IClassFixture<FitFixture>
         Assert.Contains("rows of 64", e.Message);
         Assert.Throws<FitException>(() => ModelFitter.Fit(FitFixture.Stories260K, output, FitFixture.Options(1 << 30) with { Sensitivity = SensitivityModel.Measured }));
         Assert.Throws<FitException>(() => ModelFitter.Fit(FitFixture.Stories260K, FitFixture.Stories260K, FitFixture.Options(1 << 30)));
+        // A plan written with other options than it was made with (here: without its importance matrix) would not be the planned size.
+        var (_, measurements) = fixture.Measured("stories260K");
+        var plan = measurements.Solve(measurements.Minimum + 100_000);
+        e = Assert.Throws<FitException>(() => ModelFitter.Write(FitFixture.Stories260K, output, plan, FitFixture.Options(plan.Budget)));
+        Assert.Contains("planned", e.Message);
         Assert.False(File.Exists(output));
     }
 
