@@ -148,4 +148,38 @@ public class ModelFitterTests(FitFixture fixture) : IClassFixture<FitFixture>
         Assert.Equal(expected.Take(6), actual.Take(6));
         Assert.False(string.IsNullOrWhiteSpace(fitted.Tokenizer.Decode(actual)));
     }
+
+    /// <summary>
+    /// A model whose output shares the embedding (no output.weight): token_embd is one tensor with one type, its measured
+    /// sensitivity covers both uses, and the result runs.
+    /// </summary>
+    [Fact]
+    public void TiedEmbeddingsAreFittedAsOneTensor()
+    {
+        string path = fixture.NewPath("tied");
+        using (var vocab = GgufFile.Open(FitFixture.Stories260K))
+        {
+            Runtime.Synthesis.ModelSynthesizer.Write(path, new Runtime.Synthesis.SynthesisOptions
+            {
+                Architecture = "llama", EmbeddingLength = 256, BlockCount = 2, HeadCount = 4, KeyValueHeadCount = 2, FeedForwardLength = 256,
+                StandardDeviation = 0.1f, Seed = 11, ContextLength = 256, Type = Numerics.Quants.GgmlType.F16, TiedEmbeddings = true,
+            }, vocab.MetadataInOrder);
+        }
+        using var original = LanguageModel.Load(path);
+        var tokens = original.Tokenizer.Encode(fixture.Calibration, addSpecial: true, parseSpecial: false);
+        var measurements = ModelFitter.Measure(path, FitFixture.Options(1, sensitivity: SensitivityModel.Measured, calibration: tokens));
+        Assert.DoesNotContain(measurements.Tensors, t => t.Name == "output.weight");
+        var embedding = measurements.Tensors.Single(t => t.Name == "token_embd.weight");
+        Assert.True(embedding.Chosen);
+        Assert.True(embedding.Sensitivity > 0);
+
+        long largest = measurements.FixedMemory.Total + measurements.Tensors.Where(t => t.Chosen).Sum(t => t.Candidates.Max(c => c.Bytes));
+        var plan = measurements.Solve((measurements.Minimum + largest) / 2);
+        string output = fixture.NewPath("tied-fit");
+        ModelFitter.Write(path, output, plan, FitFixture.Options(plan.Budget));
+        Assert.True(MemoryOf(output).Total <= plan.Budget);
+        using var fitted = LanguageModel.Load(output);
+        var k = ModelComparison.Compare(original, fitted, fixture.HeldBack, FitFixture.Chunk, 2, FitFixture.Threads);
+        Assert.InRange(k.Mean, 0, 1);
+    }
 }
