@@ -90,7 +90,7 @@ public readonly record struct CandidateType(GgmlType Type, long Bytes, double Er
 /// <param name="Dimensions">GGUF dimensions, [0] the row length.</param>
 /// <param name="Bytes">Data bytes in the output, rounded up to the alignment.</param>
 /// <param name="Candidates">What it could have taken (empty for tensors that are copied as they are: norms, 1-D).</param>
-/// <param name="Sensitivity">The factor its error was multiplied by (1 without a sensitivity model).</param>
+/// <param name="Sensitivity">The factor its error was multiplied by (1 without a sensitivity model; 0 for a tensor with a single candidate under the measured model).</param>
 public sealed record FittedTensor(string Name, GgmlType SourceType, GgmlType Type, long[] Dimensions, long Bytes,
     IReadOnlyList<CandidateType> Candidates, double Sensitivity)
 {

@@ -178,6 +178,8 @@ public static class ModelFitter
                 {
                     SensitivityModel.None => 1,
                     SensitivityModel.Relative => norm > 0 ? 1 / norm : 0,
+                    // With one candidate there is nothing to trade, so no probe is run.
+                    _ when types.Count == 1 => 0,
                     _ => MeasuredSensitivity(probe!, source, info, types, errors, importance, threads),
                 };
                 var candidates = types.Select((t, k) => new CandidateType(t, Bytes(t, dims), errors[k], errors[k] * sensitivity)).ToList();
