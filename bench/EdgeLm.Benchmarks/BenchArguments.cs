@@ -14,6 +14,8 @@ internal sealed record BenchArguments
                               (default: .cache/bench-models in the repository, else the system temp folder)
           --sizes LIST        model shapes, comma-separated: tiny, 134M, 487M (default: 134M)
           --types LIST        weight types: F16, Q8_0, Q4_0, Q4_K_M or any llama-quantize name (default: F16,Q8_0,Q4_0,Q4_K_M)
+          --files LIST        measure these GGUF files as they are instead of synthesized shapes (e.g. a model and
+                              its pruned copy); --sizes and --types are then ignored
           -t, --threads N     threads for both engines (default: one per core)
           -r, --repetitions N measured repetitions per engine and model (default: 5)
           -p, --n-prompt N    prompt tokens of the prompt-processing test (default: 128)
@@ -39,6 +41,7 @@ internal sealed record BenchArguments
     public string? ModelsFolder { get; init; }
     public IReadOnlyList<string> Sizes { get; init; } = ["134M"];
     public IReadOnlyList<string> Types { get; init; } = ["F16", "Q8_0", "Q4_0", "Q4_K_M"];
+    public IReadOnlyList<string> Files { get; init; } = [];
     public IReadOnlyList<string> Engines { get; init; } = EngineNames.All;
     public int Threads { get; init; } = Environment.ProcessorCount;
     public int Repetitions { get; init; } = 5;
@@ -79,6 +82,7 @@ internal sealed record BenchArguments
                 "--models" => a with { ModelsFolder = Value() },
                 "--sizes" => a with { Sizes = List(Value(), name) },
                 "--types" => a with { Types = List(Value(), name) },
+                "--files" => a with { Files = List(Value(), name) },
                 "--engines" => a with { Engines = CheckEngines(List(Value(), name), name) },
                 "-t" or "--threads" => a with { Threads = Count(Value(), name, 1024) },
                 "-r" or "--repetitions" => a with { Repetitions = Count(Value(), name, 10_000) },

@@ -63,47 +63,51 @@ internal static class Program
 
         var results = new List<ModelResult>();
         bool anyFailed = false;
-        foreach (var shape in a.Sizes.Select(ModelShape.Find))
+        // The models: the given files as they are, or each synthesized shape at each type (made once into the cache).
+        var models = a.Files.Count > 0
+            ? a.Files.Select(f => (Name: Path.GetFileNameWithoutExtension(f), Description: $"the file {f}", Type: "file",
+                                   Make: (Func<string>)(() => File.Exists(f) ? Path.GetFullPath(f) : throw new UsageException($"--files: '{f}' does not exist."))))
+            : a.Sizes.Select(ModelShape.Find).SelectMany(shape => a.Types.Select(type =>
+                (Name: shape.Name, Description: shape.ToString(), Type: type, Make: (Func<string>)(() => cache.Ensure(shape, type, log)))));
+        foreach (var model in models)
         {
-            foreach (string type in a.Types)
+            var (name, type) = (model.Name, model.Type);
+            string path = model.Make();
+            if (a.PrepareOnly)
             {
-                string path = cache.Ensure(shape, type, log);
-                if (a.PrepareOnly)
+                log.WriteLine($"ready: {path} ({new FileInfo(path).Length / 1048576.0:F0} MiB)");
+                continue;
+            }
+            var rounds = a.Engines.ToDictionary(e => e, _ => new List<RoundResult>());
+            var errors = new Dictionary<string, string>();
+            for (int rep = 0; rep < a.Repetitions; rep++)
+            {
+                var order = rep % 2 == 0 ? a.Engines : a.Engines.Reverse().ToArray();
+                foreach (string engine in order.Where(e => !errors.ContainsKey(e)))
                 {
-                    log.WriteLine($"ready: {path} ({new FileInfo(path).Length / 1048576.0:F0} MiB)");
-                    continue;
-                }
-                var rounds = a.Engines.ToDictionary(e => e, _ => new List<RoundResult>());
-                var errors = new Dictionary<string, string>();
-                for (int rep = 0; rep < a.Repetitions; rep++)
-                {
-                    var order = rep % 2 == 0 ? a.Engines : a.Engines.Reverse().ToArray();
-                    foreach (string engine in order.Where(e => !errors.ContainsKey(e)))
+                    try
                     {
-                        try
-                        {
-                            double? quiet = a.WaitIdleSeconds > 0
-                                ? MachineLoad.WaitForQuiet(TimeSpan.FromSeconds(a.WaitIdleSeconds), QuietCores)
-                                : null;
-                            var r = ChildRunner.Run(engine, path, s) with { OtherCoresBefore = quiet };
-                            rounds[engine].Add(r);
-                            log.WriteLine($"  {shape.Name} {type} rep {rep + 1}/{a.Repetitions} {engine,-8}: pp {r.PromptTokensPerSecond,8:F1} tok/s, " +
-                                          $"tg {r.TokensPerSecond,7:F1} tok/s, ttft {r.TimeToFirstTokenSeconds * 1000,7:F1} ms, peak RSS {r.PeakRssBytes / 1048576.0,7:F1} MiB, " +
-                                          $"others' load {Cores(r.OtherCoresBefore)} before, {Cores(r.OtherCoresDuring)} during");
-                        }
-                        catch (ChildFailedException e)
-                        {
-                            errors[engine] = e.Message;
-                            anyFailed = true;
-                            log.WriteLine($"  {shape.Name} {type} {engine} FAILED: {e.Message}");
-                        }
+                        double? quiet = a.WaitIdleSeconds > 0
+                            ? MachineLoad.WaitForQuiet(TimeSpan.FromSeconds(a.WaitIdleSeconds), QuietCores)
+                            : null;
+                        var r = ChildRunner.Run(engine, path, s) with { OtherCoresBefore = quiet };
+                        rounds[engine].Add(r);
+                        log.WriteLine($"  {name} {type} rep {rep + 1}/{a.Repetitions} {engine,-8}: pp {r.PromptTokensPerSecond,8:F1} tok/s, " +
+                                      $"tg {r.TokensPerSecond,7:F1} tok/s, ttft {r.TimeToFirstTokenSeconds * 1000,7:F1} ms, peak RSS {r.PeakRssBytes / 1048576.0,7:F1} MiB, " +
+                                      $"others' load {Cores(r.OtherCoresBefore)} before, {Cores(r.OtherCoresDuring)} during");
+                    }
+                    catch (ChildFailedException e)
+                    {
+                        errors[engine] = e.Message;
+                        anyFailed = true;
+                        log.WriteLine($"  {name} {type} {engine} FAILED: {e.Message}");
                     }
                 }
-                var engines = a.Engines.ToDictionary(e => e, e => EngineResult.From(rounds[e], errors.GetValueOrDefault(e)));
-                var peers = engines.Where(p => EngineNames.IsLlamaCpp(p.Key)).ToDictionary();
-                results.Add(new ModelResult(shape.Name, shape.ToString(), type.ToUpperInvariant(), path, new FileInfo(path).Length,
-                                            engines, Ratios.Of(engines.GetValueOrDefault(EngineNames.EdgeLm), peers)));
             }
+            var engines = a.Engines.ToDictionary(e => e, e => EngineResult.From(rounds[e], errors.GetValueOrDefault(e)));
+            var peers = engines.Where(p => EngineNames.IsLlamaCpp(p.Key)).ToDictionary();
+            results.Add(new ModelResult(name, model.Description, type.ToUpperInvariant(), path, new FileInfo(path).Length,
+                                        engines, Ratios.Of(engines.GetValueOrDefault(EngineNames.EdgeLm), peers)));
         }
 
         if (a.PrepareOnly)

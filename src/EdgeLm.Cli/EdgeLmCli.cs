@@ -40,9 +40,11 @@ public static class EdgeLmCli
             QuantizeCommand.Create(console),
             ImatrixCommand.Create(console),
             KldCommand.Create(console),
+            ReportCommand.Create(console),
             FitCommand.Create(console),
             ServeCommand.Create(console),
             ChatCommand.Create(console),
+            PruneCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

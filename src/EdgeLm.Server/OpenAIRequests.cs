@@ -74,6 +74,7 @@ internal static class OpenAIRequests
             (options.AdditionalProperties ??= [])[ModelRunner.MinPKey] = (float)minP;
         if (request.Number("repeat_penalty", 0.01, 10) is double repeat)
             (options.AdditionalProperties ??= [])[ModelRunner.RepeatPenaltyKey] = (float)repeat;
+        ReadLogitBias(request, options);
         // One choice per request: n other than 1 is refused (by the range).
         request.Integer("n", 1, 1);
         if (request.Boolean("logprobs") == true)
@@ -95,6 +96,24 @@ internal static class OpenAIRequests
                 throw request.Mistyped("stop", "a string or an array of strings", other);
         }
         return options;
+    }
+
+    /// <summary>OpenAI's <c>logit_bias</c>: token id (as a string key) to a bias in [-100, 100]; -100 bans the token.</summary>
+    private static void ReadLogitBias(JsonFields request, ChatOptions options)
+    {
+        var map = request.Object("logit_bias");
+        if (map is null)
+            return;
+        var bias = new Dictionary<int, float>();
+        foreach (var (key, _) in map.Json)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int token))
+                throw ApiError.BadRequest($"'logit_bias' keys must be token ids, got '{key}'.", "logit_bias");
+            bias[token] = (float)(map.Number(key, -100, 100)
+                ?? throw ApiError.BadRequest($"'logit_bias.{key}' must be a number, got null.", "logit_bias"));
+        }
+        if (bias.Count > 0)
+            (options.AdditionalProperties ??= [])[ModelRunner.LogitBiasKey] = (IReadOnlyDictionary<int, float>)bias;
     }
 
     private static (bool Stream, bool IncludeUsage) ReadStreaming(JsonFields request)

@@ -11,13 +11,12 @@ namespace EdgeLm.Tokenizers;
 /// </summary>
 public abstract partial class Tokenizer
 {
-    private readonly byte[]?[] _pieces;
+    private PieceTable? _pieces;
 
     private protected Tokenizer(VocabularyTable table, TokenizerSettings settings)
     {
         Table = table;
         Settings = settings;
-        _pieces = new byte[]?[table.Count];
     }
 
     internal VocabularyTable Table { get; }
@@ -124,7 +123,17 @@ public abstract partial class Tokenizer
     public byte[] TokenBytes(int id)
     {
         CheckId(id);
-        return (byte[])Piece(id).Clone();
+        return Piece(id).ToArray();
+    }
+
+    /// <summary>
+    /// The same bytes as <see cref="TokenBytes"/> without a copy: a view of the tokenizer's own cached piece, for
+    /// per-token streaming that must not allocate. Valid as long as the tokenizer lives; never write through it.
+    /// </summary>
+    public ReadOnlySpan<byte> TokenBytesSpan(int id)
+    {
+        CheckId(id);
+        return Piece(id);
     }
 
     /// <summary>The stored text of a token, as in the vocabulary (e.g. "▁Hello", "ĠHello", "&lt;0x0A&gt;").</summary>
@@ -165,8 +174,34 @@ public abstract partial class Tokenizer
         return Table.TryGetId(text, out id);
     }
 
-    /// <summary>The piece of a token as llama.cpp's token_to_piece with special tokens rendered; cached.</summary>
-    private protected byte[] Piece(int id) => _pieces[id] ??= PieceCore(id);
+    /// <summary>
+    /// The piece of a token as llama.cpp's token_to_piece renders it, special tokens included. Every piece is built on first use, all at once, into one flat buffer: afterwards looking
+    /// a piece up allocates nothing, whichever token comes next.
+    /// </summary>
+    private protected ReadOnlySpan<byte> Piece(int id)
+    {
+        var table = _pieces ?? BuildPieces();
+        return table.Bytes.AsSpan(table.Offsets[id], table.Offsets[id + 1] - table.Offsets[id]);
+    }
+
+    private PieceTable BuildPieces()
+    {
+        var pieces = new byte[Table.Count][];
+        var offsets = new int[Table.Count + 1];
+        for (int id = 0; id < pieces.Length; id++)
+        {
+            pieces[id] = PieceCore(id);
+            offsets[id + 1] = checked(offsets[id] + pieces[id].Length);
+        }
+        var bytes = new byte[offsets[^1]];
+        for (int id = 0; id < pieces.Length; id++)
+            pieces[id].CopyTo(bytes, offsets[id]);
+        // Two threads may both build it; either result is the same, and the first one stays.
+        return Interlocked.CompareExchange(ref _pieces, new PieceTable(bytes, offsets), null) ?? _pieces;
+    }
+
+    /// <summary>All pieces back to back; piece <c>i</c> is <c>Bytes[Offsets[i]..Offsets[i + 1]]</c>.</summary>
+    private sealed record PieceTable(byte[] Bytes, int[] Offsets);
 
     /// <summary>Computes the bytes of a token's piece (normal, byte and special tokens alike).</summary>
     private protected abstract byte[] PieceCore(int id);

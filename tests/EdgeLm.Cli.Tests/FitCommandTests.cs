@@ -118,6 +118,8 @@ public sealed class FitCommandTests : IDisposable
     [InlineData("--memory", "F16")]
     [InlineData("--compare", "Q4_K_M")]
     [InlineData("--eval-file", "held.txt")]
+    [InlineData("--cache-type", "q4_0")]
+    [InlineData("--cache-type", "q8_0")]
     [InlineData("-m", "/no/such/model.gguf")]
     [InlineData("-o", "/no/such/folder/out.gguf")]
     public void BadUsageIsExitCodeTwo(string option, string value)

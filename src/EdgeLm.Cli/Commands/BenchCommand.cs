@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using EdgeLm.Runtime;
 using EdgeLm.Runtime.Generation;
+using EdgeLm.Runtime.KvCache;
 
 namespace EdgeLm.Cli.Commands;
 
@@ -32,10 +33,11 @@ internal static class BenchCommand
         var genCount = new Option<int>("--n-gen", "-n") { Description = "tokens for the generation test", DefaultValueFactory = _ => 64 };
         var reps = new Option<int>("--repetitions", "-r") { Description = "measured repetitions after one warm-up", DefaultValueFactory = _ => 5 };
         var ttftCount = new Option<int>("--ttft-prompt") { Description = "prompt tokens for the time-to-first-token test", DefaultValueFactory = _ => 16 };
+        var cacheType = CommonOptions.CacheType();
 
         var command = new Command("bench", "Measure prompt processing and generation speed, time to first token and peak memory.")
         {
-            model, threads, json, promptCount, genCount, reps, ttftCount,
+            model, threads, json, promptCount, genCount, reps, ttftCount, cacheType,
         };
         command.SetAction(parse =>
         {
@@ -44,17 +46,20 @@ internal static class BenchCommand
             int r = Positive(parse.GetValue(reps), "--repetitions");
             int f = Positive(parse.GetValue(ttftCount), "--ttft-prompt");
             int? t = CommonOptions.CheckThreads(parse.GetValue(threads));
+            var cache = CommonOptions.CheckCacheType(parse.GetValue(cacheType));
             string path = CommonOptions.ResolveModel(parse.GetValue(model));
 
             var load = Stopwatch.StartNew();
             using var lm = LanguageModel.Load(path);
             double loadSeconds = load.Elapsed.TotalSeconds;
+            CommonOptions.CheckCacheFits(cache, lm);
             int context = ContextFor(p, n, f);
             var session = lm.CreateSession(new SessionOptions
             {
                 Threads = t,
                 ContextLength = context,
                 BatchSize = Math.Min(Math.Max(p, f), MaxBatch),
+                CacheType = cache,
             });
             int vocabulary = lm.HyperParameters.VocabularySize;
             int bos = lm.Tokenizer.BosId >= 0 ? lm.Tokenizer.BosId : 0; // no BOS: any id starts the sequence
@@ -92,7 +97,8 @@ internal static class BenchCommand
                     ttft_prompt_tokens = f,
                     repetitions = r,
                     context_length = context,
-                    kv_cache_bytes = session.Cache.ByteSize,
+                    kv_cache_bytes = session.CacheByteSize,
+                    cache_type = KvCacheTypes.Name(cache),
                     prompt_tokens_per_second = pp.Median,
                     tokens_per_second = tg.Median,
                     time_to_first_token_seconds = ttft.Median,
@@ -111,7 +117,7 @@ internal static class BenchCommand
                 o.WriteLine($"  pp{p,-5} {pp.Median,10:F1} tok/s   ({pp.Min:F1} - {pp.Max:F1})");
                 o.WriteLine($"  tg{n,-5} {tg.Median,10:F1} tok/s   ({tg.Min:F1} - {tg.Max:F1})");
                 o.WriteLine($"  ttft{f,-3} {ttft.Median * 1000,10:F1} ms      ({ttft.Min * 1000:F1} - {ttft.Max * 1000:F1}), {f}-token prompt");
-                o.WriteLine($"  peak RSS {peakRss / 1048576.0,8:F1} MiB (KV cache {session.Cache.ByteSize / 1048576.0:F1} MiB for {context} positions)");
+                o.WriteLine($"  peak RSS {peakRss / 1048576.0,8:F1} MiB (KV cache {session.CacheByteSize / 1048576.0:F1} MiB {KvCacheTypes.Name(cache)} for {context} positions)");
             }
             return EdgeLmCli.Success;
         });

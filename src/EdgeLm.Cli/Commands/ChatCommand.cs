@@ -21,10 +21,11 @@ internal static class ChatCommand
         var maxTokens = new Option<int>("--n-predict", "-n") { Description = "most tokens per answer", DefaultValueFactory = _ => 256 };
         var temperature = new Option<float>("--temp") { Description = "temperature; 0 is greedy", DefaultValueFactory = _ => 0.8f };
         var seed = new Option<long?>("--seed") { Description = "random seed, for reproducible answers" };
+        var cacheType = CommonOptions.CacheType();
 
         var command = new Command("chat", "Chat with the model interactively, using its chat template.")
         {
-            model, threads, context, system, maxTokens, temperature, seed,
+            model, threads, context, system, maxTokens, temperature, seed, cacheType,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -34,9 +35,12 @@ internal static class ChatCommand
             float temp = parse.GetValue(temperature);
             if (float.IsNaN(temp) || float.IsInfinity(temp))
                 throw new UsageException($"--temp must be a finite number, got {temp}.");
+            var cache = CommonOptions.CheckCacheType(parse.GetValue(cacheType));
             using var lm = LanguageModel.Load(CommonOptions.ResolveModel(parse.GetValue(model)));
+            CommonOptions.CheckCacheFits(cache, lm);
             using var client = new EdgeLmChatClient(lm, new ModelRunnerOptions
             {
+                CacheType = cache,
                 Threads = CommonOptions.CheckThreads(parse.GetValue(threads)),
                 ContextLength = CommonOptions.CheckContext(parse.GetValue(context)),
             });

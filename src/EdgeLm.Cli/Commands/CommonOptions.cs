@@ -1,4 +1,6 @@
 using System.CommandLine;
+using EdgeLm.Runtime;
+using EdgeLm.Runtime.KvCache;
 
 namespace EdgeLm.Cli.Commands;
 
@@ -27,6 +29,27 @@ internal static class CommonOptions
     {
         Description = "context length in tokens (default: the model's, at most 4096)",
     };
+
+    public static Option<string?> CacheType() => new("--cache-type")
+    {
+        Description = "KV cache type: f16 (default) or q8_0 (53% of the memory; needs heads a multiple of 32 wide)",
+    };
+
+    /// <summary>Reads --cache-type: null means F16; anything but f16 or q8_0 is a usage error.</summary>
+    public static KvCacheType CheckCacheType(string? value)
+    {
+        if (value is null)
+            return KvCacheType.F16;
+        return KvCacheTypes.TryParse(value, out var type) ? type : throw new UsageException($"--cache-type must be f16 or q8_0, got '{value}'.");
+    }
+
+    /// <summary>A usage error when <paramref name="model"/>'s heads cannot be stored in a <paramref name="type"/> cache.</summary>
+    public static void CheckCacheFits(KvCacheType type, LanguageModel model)
+    {
+        int width = model.HyperParameters.HeadDimension;
+        if (!KvCacheTypes.Supports(type, width))
+            throw new UsageException($"--cache-type {KvCacheTypes.Name(type)} stores blocks of 32 along each attention head, but this model's heads are {width} wide; use --cache-type f16.");
+    }
 
     /// <summary>The model path asked for, or the bundled default found beside the tool or above the working folder.</summary>
     public static string ResolveModel(string? requested)

@@ -5,6 +5,7 @@ using EdgeLm.Compression.Importance;
 using EdgeLm.Compression.Quantization;
 using EdgeLm.Numerics.Quants;
 using EdgeLm.Runtime;
+using EdgeLm.Runtime.KvCache;
 
 namespace EdgeLm.Cli.Commands;
 
@@ -36,12 +37,13 @@ internal static class FitCommand
         var sensitivity = new Option<string?>("--sensitivity") { Description = "how errors of different tensors compare: measured (KL divergence per tensor; default with -f), relative (to the tensor's norm; default without), none" };
         var margin = new Option<string>("--margin") { Description = "fixed allowance for the .NET runtime and the rest of the process", DefaultValueFactory = _ => "40MiB" };
         var types = new Option<string?>("--types") { Description = "comma-separated types tensors may take (default: q2_k,q3_k,q4_0,q4_k,q4_1,q5_0,q5_k,q5_1,q6_k,q8_0,f16)" };
+        var cacheType = CommonOptions.CacheType();
         var dryRun = new Option<bool>("--dry-run") { Description = "choose and report, but write nothing" };
         var allowRequantize = new Option<bool>("--allow-requantize") { Description = "allow a model that is already quantized (loses quality)" };
 
         var command = new Command("fit", "Choose each tensor's type so the model fits a memory budget with the least quantization error, and write it.")
         {
-            model, threads, json, memory, context, output, imatrix, file, evalFile, compare, chunk, chunks, sensitivity, margin, types, dryRun, allowRequantize,
+            model, threads, json, memory, context, output, imatrix, file, evalFile, compare, chunk, chunks, sensitivity, margin, types, cacheType, dryRun, allowRequantize,
         };
         command.SetAction(parse =>
         {
@@ -108,7 +110,9 @@ internal static class FitCommand
                 return EdgeLmCli.Failure;
             }
 
+            var cache = CommonOptions.CheckCacheType(parse.GetValue(cacheType));
             using var original = LanguageModel.Load(source);
+            CommonOptions.CheckCacheFits(cache, original);
             int contextLength = ctx ?? Math.Min(2048, original.HyperParameters.ContextLength);
             int[]? tokens = null;
             if (text is not null)
@@ -138,7 +142,7 @@ internal static class FitCommand
                     return known.Result;
                 try
                 {
-                    var r = FixedMixes.Measure(source, mix, matrix, contextLength, t ?? Environment.ProcessorCount, marginBytes, original, evalText, n, maxChunks);
+                    var r = FixedMixes.Measure(source, mix, matrix, contextLength, t ?? Environment.ProcessorCount, marginBytes, original, evalText, n, maxChunks, cache);
                     compared.Add((mix, r, null));
                     return r;
                 }
@@ -159,6 +163,7 @@ internal static class FitCommand
             {
                 Budget = budget,
                 ContextLength = contextLength,
+                CacheType = cache,
                 Threads = t,
                 Margin = marginBytes,
                 Importance = matrix,
@@ -184,7 +189,7 @@ internal static class FitCommand
                     {
                         options.Progress?.Invoke("measuring the KL divergence");
                         using var fitted = LanguageModel.Load(target);
-                        kld = ModelComparison.Compare(original, fitted, evalText!, n, maxChunks, t);
+                        kld = FitEvaluation.Compare(original, fitted, evalText!, n, maxChunks, t);
                     }
                 }
             }
@@ -197,7 +202,7 @@ internal static class FitCommand
             }
             if (!quiet)
                 console.Error.WriteLine();
-            Report(console, parse.GetValue(json), plan, parse.GetValue(dryRun) ? null : target, contextLength, kld,
+            Report(console, parse.GetValue(json), plan, parse.GetValue(dryRun) ? null : target, contextLength, cache, kld,
                 compared.Where(c => budgetMix == c.Mix || mixes.Contains(c.Mix)).ToList());
             return EdgeLmCli.Success;
         });
@@ -238,7 +243,7 @@ internal static class FitCommand
         return set.Count > 0 ? set : throw new UsageException("--types lists no type.");
     }
 
-    private static void Report(CliConsole console, bool json, FitPlan plan, string? path, int context, KlDivergenceStatistics? kld,
+    private static void Report(CliConsole console, bool json, FitPlan plan, string? path, int context, KvCacheType cache, KlDivergenceStatistics? kld,
         IReadOnlyList<(FileType Mix, MixResult? Result, string? Error)> mixes)
     {
         var mem = plan.Memory;
@@ -250,6 +255,7 @@ internal static class FitCommand
                 budget = plan.Budget,
                 minimum = plan.Minimum,
                 context,
+                cache_type = KvCacheTypes.Name(cache),
                 file_type = plan.FileType.ToString(),
                 bits_per_weight = Math.Round(plan.BitsPerWeight, 4),
                 sensitivity = plan.Sensitivity.ToString().ToLowerInvariant(),
@@ -279,7 +285,7 @@ internal static class FitCommand
             .Select(g => $"{g.Key} x{g.Count()} ({ByteSize.Format(g.Sum(x => x.Bytes))})")));
         o.WriteLine($"memory at a context of {context}: {ByteSize.Format(mem.Total)} of {ByteSize.Format(plan.Budget)} budget ({mem.Total} <= {plan.Budget} bytes)");
         o.WriteLine($"  weights (file)  {ByteSize.Format(mem.Weights),12}   {plan.BitsPerWeight:F2} bits per weight, labelled {plan.FileType}");
-        o.WriteLine($"  KV cache (F16)  {ByteSize.Format(mem.KvCache),12}");
+        o.WriteLine($"  KV cache ({KvCacheTypes.Name(cache).ToUpperInvariant()}) {ByteSize.Format(mem.KvCache),12}");
         o.WriteLine($"  activations     {ByteSize.Format(mem.Activations),12}");
         o.WriteLine($"  logits          {ByteSize.Format(mem.Logits),12}");
         o.WriteLine($"  tokenizer/norms {ByteSize.Format(mem.Tokenizer),12}");

@@ -21,10 +21,13 @@ internal static class KldCommand
         var file = new Option<string>("--file", "-f") { Description = "text to evaluate on", Required = true };
         var context = new Option<int>("--ctx-size", "-c") { Description = "chunk length in tokens", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int?>("--chunks") { Description = "evaluate at most this many chunks" };
+        var cacheType = CommonOptions.CacheType();
+        cacheType.Description = "KV cache type of the candidate's session, f16 (default) or q8_0; the base always uses f16, so "
+            + "--candidate may be the base model itself to measure what the cache type costs";
 
         var command = new Command("kld", "KL divergence of a candidate model's next-token distributions from a base model's over a text.")
         {
-            model, candidate, threads, json, file, context, chunks,
+            model, candidate, threads, json, file, context, chunks, cacheType,
         };
         command.SetAction(parse =>
         {
@@ -34,6 +37,7 @@ internal static class KldCommand
             int? maxChunks = parse.GetValue(chunks);
             if (maxChunks is <= 0)
                 throw new UsageException($"--chunks must be positive, got {maxChunks}.");
+            var cache = CommonOptions.CheckCacheType(parse.GetValue(cacheType));
             string candidatePath = parse.GetValue(candidate)!;
             if (!File.Exists(candidatePath))
                 throw new UsageException($"--candidate: model file '{candidatePath}' does not exist.");
@@ -42,6 +46,7 @@ internal static class KldCommand
 
             using var baseModel = LanguageModel.Load(CommonOptions.ResolveModel(parse.GetValue(model)));
             using var other = LanguageModel.Load(candidatePath);
+            CommonOptions.CheckCacheFits(cache, other);
             int V = baseModel.HyperParameters.VocabularySize;
             if (other.HyperParameters.VocabularySize != V)
                 throw new UsageException($"the models' vocabularies differ ({V} and {other.HyperParameters.VocabularySize} tokens).");
@@ -49,7 +54,7 @@ internal static class KldCommand
             if (tokens.Length < 2 * n)
                 throw new UsageException($"the file tokenizes to {tokens.Length} tokens; --ctx-size {n} needs at least {2 * n}.");
             var a = baseModel.CreateSession(new SessionOptions { Threads = t, ContextLength = n });
-            var b = other.CreateSession(new SessionOptions { Threads = t, ContextLength = n });
+            var b = other.CreateSession(new SessionOptions { Threads = t, ContextLength = n, CacheType = cache });
             float[] Evaluate(InferenceSession s, int[] chunk)
             {
                 var logits = new float[n * V];

@@ -5,7 +5,7 @@ using EdgeLm.Runtime.Generation;
 namespace EdgeLm.Cli.Commands;
 
 /// <summary>
-/// The options of verbs that evaluate a model: <c>-m</c>, <c>-t</c>, <c>-c</c> and <c>-p</c>, and opening the
+/// The options of verbs that evaluate a model: <c>-m</c>, <c>-t</c>, <c>-c</c>, <c>--cache-type</c> and <c>-p</c>, and opening the
 /// model and a session from them.
 /// </summary>
 internal sealed class ModelSessionOptions
@@ -16,6 +16,8 @@ internal sealed class ModelSessionOptions
 
     public Option<int?> Context { get; } = CommonOptions.Context();
 
+    public Option<string?> CacheType { get; } = CommonOptions.CacheType();
+
     public Option<string> Prompt { get; } = new("--prompt", "-p") { Description = "prompt text; empty means BOS alone", DefaultValueFactory = _ => "" };
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
@@ -24,6 +26,7 @@ internal sealed class ModelSessionOptions
         command.Add(Model);
         command.Add(Threads);
         command.Add(Context);
+        command.Add(CacheType);
         command.Add(Prompt);
     }
 
@@ -32,10 +35,12 @@ internal sealed class ModelSessionOptions
     {
         int? threads = CommonOptions.CheckThreads(parse.GetValue(Threads));
         int? context = CommonOptions.CheckContext(parse.GetValue(Context));
+        var cacheType = CommonOptions.CheckCacheType(parse.GetValue(CacheType));
         var lm = LanguageModel.Load(CommonOptions.ResolveModel(parse.GetValue(Model)));
         try
         {
-            var session = lm.CreateSession(new SessionOptions { Threads = threads, ContextLength = context });
+            CommonOptions.CheckCacheFits(cacheType, lm);
+            var session = lm.CreateSession(new SessionOptions { Threads = threads, ContextLength = context, CacheType = cacheType });
             int[] tokens = lm.Tokenizer.Encode(parse.GetValue(Prompt) ?? "", addSpecial: true, parseSpecial: true);
             if (tokens.Length == 0)
                 throw new UsageException("the prompt is empty and the model adds no BOS token, so there is nothing to start from.");

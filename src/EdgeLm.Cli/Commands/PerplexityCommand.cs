@@ -16,10 +16,11 @@ internal static class PerplexityCommand
         var file = new Option<string>("--file", "-f") { Description = "text file to score", Required = true };
         var context = new Option<int>("--ctx-size", "-c") { Description = "chunk length in tokens", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int?>("--chunks") { Description = "score at most this many chunks" };
+        var cacheType = CommonOptions.CacheType();
 
         var command = new Command("perplexity", "Perplexity over non-overlapping chunks, scoring the second half of each (as llama-perplexity does).")
         {
-            model, threads, json, file, context, chunks,
+            model, threads, json, file, context, chunks, cacheType,
         };
         command.SetAction(parse =>
         {
@@ -29,10 +30,12 @@ internal static class PerplexityCommand
             int? maxChunks = parse.GetValue(chunks);
             if (maxChunks is <= 0)
                 throw new UsageException($"--chunks must be positive, got {maxChunks}.");
+            var cache = CommonOptions.CheckCacheType(parse.GetValue(cacheType));
             string text = CommonOptions.ReadTextFile(parse.GetValue(file)!, "--file");
 
             using var lm = LanguageModel.Load(CommonOptions.ResolveModel(parse.GetValue(model)));
-            var session = lm.CreateSession(new SessionOptions { Threads = CommonOptions.CheckThreads(parse.GetValue(threads)), ContextLength = n });
+            CommonOptions.CheckCacheFits(cache, lm);
+            var session = lm.CreateSession(new SessionOptions { Threads = CommonOptions.CheckThreads(parse.GetValue(threads)), ContextLength = n, CacheType = cache });
             int[] tokens = lm.Tokenizer.Encode(text, addSpecial: true, parseSpecial: false);
             if (tokens.Length < 2 * n)
                 throw new UsageException($"the file tokenizes to {tokens.Length} tokens; perplexity with --ctx-size {n} needs at least {2 * n}.");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeLm.Runtime;
 using EdgeLm.Runtime.AI;
 using EdgeLm.Server;
 
@@ -18,10 +19,11 @@ internal static class ServeCommand
         var queue = new Option<int>("--queue") { Description = "requests allowed to wait for a session; more get HTTP 503", DefaultValueFactory = _ => 64 };
         var apiKey = new Option<string?>("--api-key") { Description = "require 'Authorization: Bearer KEY' on /v1 requests" };
         var maxBody = new Option<long>("--max-body") { Description = "largest request body in bytes", DefaultValueFactory = _ => 4 << 20 };
+        var cacheType = CommonOptions.CacheType();
 
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API, with a chat page at /.")
         {
-            model, threads, context, host, port, sessions, queue, apiKey, maxBody,
+            model, threads, context, host, port, sessions, queue, apiKey, maxBody, cacheType,
         };
         command.SetAction(parse =>
         {
@@ -42,13 +44,17 @@ internal static class ServeCommand
                 throw new UsageException($"--host must be an IP address or 'localhost', got '{hostName}'.");
             // Without -t, the cores are shared out between the sessions.
             int? threadCount = CommonOptions.CheckThreads(parse.GetValue(threads)) ?? Math.Max(1, Environment.ProcessorCount / sessionCount);
+            var cache = CommonOptions.CheckCacheType(parse.GetValue(cacheType));
 
-            using var runner = ModelRunner.Load(CommonOptions.ResolveModel(parse.GetValue(model)), new ModelRunnerOptions
+            using var lm = LanguageModel.Load(CommonOptions.ResolveModel(parse.GetValue(model)));
+            CommonOptions.CheckCacheFits(cache, lm);
+            using var runner = new ModelRunner(lm, new ModelRunnerOptions
             {
                 Sessions = sessionCount,
                 QueueLimit = queueLimit,
                 ContextLength = CommonOptions.CheckContext(parse.GetValue(context)),
                 Threads = threadCount,
+                CacheType = cache,
             });
             var options = new EdgeLmServerOptions
             {

@@ -1,6 +1,7 @@
 using EdgeLm.Compression.Importance;
 using EdgeLm.Compression.Quantization;
 using EdgeLm.Numerics.Quants;
+using EdgeLm.Runtime.KvCache;
 
 namespace EdgeLm.Compression.Fitting;
 
@@ -32,6 +33,9 @@ public sealed record FitOptions
 
     /// <summary>Context length the KV cache and scratch are sized for.</summary>
     public int ContextLength { get; init; } = 2048;
+
+    /// <summary>How the session's KV cache stores keys and values (F16, or Q8_0 for 53% of it).</summary>
+    public KvCacheType CacheType { get; init; } = KvCacheType.F16;
 
     /// <summary>Prompt batch size of the session (scratch grows with it).</summary>
     public int BatchSize { get; init; } = 64;

@@ -1,6 +1,8 @@
 using EdgeLm.Gguf;
+using EdgeLm.Numerics.Quants;
 using EdgeLm.Runtime.Architectures;
 using EdgeLm.Runtime.Generation;
+using EdgeLm.Runtime.KvCache;
 
 namespace EdgeLm.Compression.Fitting;
 
@@ -8,7 +10,7 @@ namespace EdgeLm.Compression.Fitting;
 /// Where the memory of a running model goes, in bytes.
 /// </summary>
 /// <param name="Weights">The mapped model file: header, metadata and tensor data (exact).</param>
-/// <param name="KvCache">The F16 KV cache for the context (exact: what <c>KeyValueCache.ByteSize</c> reports).</param>
+/// <param name="KvCache">The KV cache for the context (exact: what <c>KeyValueCache.ByteSize</c> reports).</param>
 /// <param name="Activations">Forward-pass scratch, matrix-product scratch and attention scratch (an upper bound).</param>
 /// <param name="Logits">The session's last-logits vector, vocabulary x 4 bytes.</param>
 /// <param name="Tokenizer">The tokenizer's vocabulary tables and the norm vectors read out of the file (an estimate).</param>
@@ -27,7 +29,8 @@ public sealed record MemoryBreakdown(long Weights, long KvCache, long Activation
 /// weights are exact; the rest follows what <see cref="InferenceSession"/> allocates (see each method):
 /// <code>
 /// B = min(batch, context), P = context rounded up to 8, C = max(E, Q, F), G = heads per KV head, T = threads
-/// kv          = L x (context + P) x KV x 2                              (keys [context, KV], values [KV, P], F16)
+/// kv (F16)    = L x (context + P) x KV x 2                              (keys [context, KV], values transposed [KV, P])
+/// kv (Q8_0)   = L x 2 x context x KV / 32 x 34                          (keys and values [context, KV] in Q8_0 blocks)
 /// activations = 4B (3E + 2Q + 2KV + 2F) + 2 x (4B C + 2C + 64)          (forward buffers; matmul scratch, grown by doubling)
 ///             + T x (2 x (8 x 4C + 64))                                 (per-thread weight panels, grown by doubling)
 ///             + T x (8 G P + 2 x (4 G max(hd, P) + 2 max(hd, P)))       (per-thread attention scores/probabilities + scratch)
@@ -39,13 +42,16 @@ public sealed record MemoryBreakdown(long Weights, long KvCache, long Activation
 /// </summary>
 public static class MemoryModel
 {
-    /// <summary>Bytes of the session's F16 KV cache for <paramref name="context"/> positions.</summary>
-    public static long KvCacheBytes(TransformerHyperParameters p, int context)
+    /// <summary>Bytes of the session's KV cache for <paramref name="context"/> positions, keys and values stored as <paramref name="cacheType"/>.</summary>
+    public static long KvCacheBytes(TransformerHyperParameters p, int context, KvCacheType cacheType = KvCacheType.F16)
     {
         ArgumentNullException.ThrowIfNull(p);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(context);
         long padded = (context + 7L) & ~7L;
-        return p.BlockCount * (context + padded) * p.KeyValueLength * sizeof(ushort);
+        long keys = context * GgmlTypeInfo.RowBytes(KvCacheTypes.ToGgmlType(cacheType), p.KeyValueLength);
+        // F16 values are stored transposed, one row per dimension over the positions rounded up to 8.
+        long values = cacheType == KvCacheType.F16 ? padded * p.KeyValueLength * sizeof(ushort) : keys;
+        return p.BlockCount * (keys + values);
     }
 
     /// <summary>Upper bound of the scratch a session allocates (forward buffers, matrix-product and attention scratch).</summary>
@@ -82,11 +88,11 @@ public static class MemoryModel
 
     /// <summary>The memory an existing model file needs at <paramref name="context"/> (its whole file as the weights).</summary>
     /// <exception cref="Runtime.ModelFormatException">The file is not a model EdgeLm can run.</exception>
-    public static MemoryBreakdown ForFile(string path, int context, int threads, long margin, int batchSize = 64)
+    public static MemoryBreakdown ForFile(string path, int context, int threads, long margin, int batchSize = 64, KvCacheType cacheType = KvCacheType.F16)
     {
         using var file = GgufFile.Open(path);
         var p = ArchitectureRegistry.Load(file).HyperParameters;
-        return new MemoryBreakdown(file.Length, KvCacheBytes(p, context), ActivationBytes(p, context, threads, batchSize), LogitsBytes(p),
+        return new MemoryBreakdown(file.Length, KvCacheBytes(p, context, cacheType), ActivationBytes(p, context, threads, batchSize), LogitsBytes(p),
             TokenizerBytes(p, file.DataOffset), margin);
     }
 }

@@ -4,6 +4,7 @@ using EdgeLm.Compression.Quantization;
 using EdgeLm.Gguf;
 using EdgeLm.Numerics.Quants;
 using EdgeLm.Runtime.Architectures;
+using EdgeLm.Runtime.KvCache;
 using EdgeLm.Tokenizers;
 
 namespace EdgeLm.Compression.Fitting;
@@ -119,6 +120,8 @@ public static class ModelFitter
             throw new FitException($"{source.FilePath} is not a model EdgeLm can run, so it cannot size it: {e.Message}");
         }
         var p = model.HyperParameters;
+        if (!KvCacheTypes.Supports(options.CacheType, p.HeadDimension))
+            throw new FitException($"A {KvCacheTypes.Name(options.CacheType)} KV cache needs heads a multiple of 32 wide; this model's are {p.HeadDimension}.");
         var quantized = source.Tensors.Where(t => FileTypes.IsQuantized(t.Type)).ToList();
         if (quantized.Count > 0 && !options.AllowRequantize)
             throw new FitException($"{source.FilePath} is already quantized ({quantized[0].Name} is {quantized[0].Type}); fit the F32/F16/BF16 model, or allow requantizing.");
@@ -144,7 +147,7 @@ public static class ModelFitter
             if (types.Count == 0)
                 throw new FitException($"Tensor {info.Name} has rows of {info.RowLength} weights, which none of the allowed types ({string.Join(", ", options.AllowedTypes!)}) can hold; allow F16.");
         }
-        var memory = new MemoryBreakdown(header + copiedBytes, MemoryModel.KvCacheBytes(p, options.ContextLength),
+        var memory = new MemoryBreakdown(header + copiedBytes, MemoryModel.KvCacheBytes(p, options.ContextLength, options.CacheType),
             MemoryModel.ActivationBytes(p, options.ContextLength, threads, options.BatchSize), MemoryModel.LogitsBytes(p),
             MemoryModel.TokenizerBytes(p, header), options.Margin);
         long minimum = memory.Total + order.Select((t, i) => candidateTypes[i]?.Min(type => Bytes(type, t.Dimensions)) ?? 0).Sum();

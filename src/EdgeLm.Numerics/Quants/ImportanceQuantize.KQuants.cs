@@ -27,11 +27,11 @@ public static partial class ImportanceQuantize
                     for (int l = 0; l < 16; l++)
                         sum += weight[l];
                     sw[j] = sum;
-                    scales[j] = WeightedSearch.Affine(xs, weight, 3, levels.Slice(16 * j, 16), out mins[j], scratch, -0.9f, 0.05f, 36);
+                    scales[j] = KQuantSearch.Affine(xs, weight, 3, levels.Slice(16 * j, 16), out mins[j], scratch, -0.9f, 0.05f, 36);
                 }
                 var b = (BlockQ2_K*)p + i;
-                b->D = HalfConvert.ToHalf(WeightedSearch.Positive(scales, 15, ls, sw));
-                b->DMin = HalfConvert.ToHalf(WeightedSearch.Positive(mins, 15, lm, sw));
+                b->D = HalfConvert.ToHalf(KQuantSearch.Positive(scales, 15, ls, sw));
+                b->DMin = HalfConvert.ToHalf(KQuantSearch.Positive(mins, 15, lm, sw));
                 float dm = HalfConvert.ToSingle(b->D), mm = HalfConvert.ToSingle(b->DMin);
                 for (int j = 0; j < 16; j++)
                     b->Scales[j] = (byte)(ls[j] | (lm[j] << 4));
@@ -76,12 +76,12 @@ public static partial class ImportanceQuantize
                     for (int l = 0; l < 16; l++)
                         sum += weight[l];
                     sw[j] = sum;
-                    scales[j] = WeightedSearch.Symmetric(xs, 4, levels.Slice(16 * j, 16), weight);
+                    scales[j] = KQuantSearch.Symmetric(xs, 4, levels.Slice(16 * j, 16), weight);
                 }
                 var b = (BlockQ3_K*)p + i;
                 new Span<byte>(b->Scales, 12).Clear();
                 // The sixteen scales themselves get a weighted 6-bit symmetric fit (codes 0..63, bias 32).
-                float dBlock = WeightedSearch.Symmetric(scales, 32, ls, sw);
+                float dBlock = KQuantSearch.Symmetric(scales, 32, ls, sw);
                 for (int j = 0; j < 16; j++)
                 {
                     int l = ls[j];
@@ -172,7 +172,7 @@ public static partial class ImportanceQuantize
 
     /// <summary>
     /// The shared part of Q4_K and Q5_K: a weighted affine fit per 32-weight sub-block, the eight scales and eight
-    /// mins fitted to 6 bits each by <see cref="WeightedSearch.Positive"/>, packed as <see cref="KScales.ScaleMin"/>
+    /// mins fitted to 6 bits each by <see cref="KQuantSearch.Positive"/>, packed as <see cref="KScales.ScaleMin"/>
     /// reads them, and codes 0..<paramref name="nmax"/> re-rounded against the stored scales.
     /// </summary>
     private static unsafe void FitScaleMinBlock(ReadOnlySpan<float> x, ReadOnlySpan<float> qw, int nmax, Span<byte> levels,
@@ -189,10 +189,10 @@ public static partial class ImportanceQuantize
             for (int l = 0; l < 32; l++)
                 sum += weight[l];
             sw[j] = sum;
-            scales[j] = WeightedSearch.Affine(xs, weight, nmax, levels.Slice(32 * j, 32), out mins[j], scratch, -0.9f, 0.05f, 36);
+            scales[j] = KQuantSearch.Affine(xs, weight, nmax, levels.Slice(32 * j, 32), out mins[j], scratch, -0.9f, 0.05f, 36);
         }
-        float dBlock = WeightedSearch.Positive(scales, 63, ls, sw);
-        float mBlock = WeightedSearch.Positive(mins, 63, lm, sw);
+        float dBlock = KQuantSearch.Positive(scales, 63, ls, sw);
+        float mBlock = KQuantSearch.Positive(mins, 63, lm, sw);
         for (int j = 0; j < 8; j++)
         {
             byte s = Math.Min((byte)63, ls[j]), m = Math.Min((byte)63, lm[j]);
@@ -239,7 +239,7 @@ public static partial class ImportanceQuantize
                 for (int s = 0; s < 16; s++)
                 {
                     // Q6_K weights its fit by the importance alone (no sqrt(sigma^2 + x^2) factor).
-                    scales[s] = WeightedSearch.Symmetric(x.Slice(16 * s, 16), 32, levels.Slice(16 * s, 16), qw.Slice(16 * s, 16));
+                    scales[s] = KQuantSearch.Symmetric(x.Slice(16 * s, 16), 32, levels.Slice(16 * s, 16), qw.Slice(16 * s, 16));
                     float abs = MathF.Abs(scales[s]);
                     if (abs > maxAbsScale) { maxAbsScale = abs; maxScale = scales[s]; }
                 }

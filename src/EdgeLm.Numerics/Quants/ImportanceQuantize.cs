@@ -77,7 +77,7 @@ public static partial class ImportanceQuantize
             {
                 var xb = x.Slice(32 * ib, 32);
                 Weights(xb, importance.Slice(32 * ib, 32), sigma2, weight);
-                float d = WeightedSearch.Symmetric(xb, 8, levels, weight);
+                float d = KQuantSearch.Symmetric(xb, 8, levels, weight);
                 var b = (BlockQ4_0*)p + ib;
                 b->D = HalfConvert.ToHalf(d);
                 for (int j = 0; j < 16; j++)
@@ -98,7 +98,7 @@ public static partial class ImportanceQuantize
             {
                 var xb = x.Slice(32 * ib, 32);
                 Weights(xb, importance.Slice(32 * ib, 32), sigma2, weight);
-                float d = WeightedSearch.Affine(xb, weight, 15, levels, out float min, scratch, -0.9f, 0.05f, 36);
+                float d = KQuantSearch.Affine(xb, weight, 15, levels, out float min, scratch, -0.9f, 0.05f, 36);
                 var b = (BlockQ4_1*)p + ib;
                 b->D = HalfConvert.ToHalf(d);
                 b->M = HalfConvert.ToHalf(-min);
@@ -120,7 +120,7 @@ public static partial class ImportanceQuantize
             {
                 var xb = x.Slice(32 * ib, 32);
                 Weights(xb, importance.Slice(32 * ib, 32), sigma2, weight);
-                float d = WeightedSearch.Symmetric(xb, 16, levels, weight);
+                float d = KQuantSearch.Symmetric(xb, 16, levels, weight);
                 var b = (BlockQ5_0*)p + ib;
                 b->D = HalfConvert.ToHalf(d);
                 PackFiveBits(levels, b->Qs, b->Qh);
@@ -140,7 +140,7 @@ public static partial class ImportanceQuantize
             {
                 var xb = x.Slice(32 * ib, 32);
                 Weights(xb, importance.Slice(32 * ib, 32), sigma2, weight);
-                float d = WeightedSearch.Affine(xb, weight, 31, levels, out float min, scratch, -0.9f, 0.05f, 36);
+                float d = KQuantSearch.Affine(xb, weight, 31, levels, out float min, scratch, -0.9f, 0.05f, 36);
                 var b = (BlockQ5_1*)p + ib;
                 b->D = HalfConvert.ToHalf(d);
                 b->M = HalfConvert.ToHalf(-min);

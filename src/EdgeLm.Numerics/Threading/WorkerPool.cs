@@ -45,6 +45,12 @@ public sealed class WorkerPool : IDisposable
             _threads[i] = new Thread(() => WorkerLoop(part)) { IsBackground = true, Name = $"EdgeLm worker {part}" };
             _threads[i].Start();
         }
+        if (_threads.Length > 0)
+        {
+            // ManualResetEventSlim creates its lock object the first time a Wait really blocks: make that happen now
+            // (a 1 ms timed wait) rather than in whichever job first finds the workers slow, so Run never allocates.
+            _done.Wait(1);
+        }
     }
 
     /// <summary>Number of parts every job is split into.</summary>

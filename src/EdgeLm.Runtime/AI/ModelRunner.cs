@@ -35,7 +35,7 @@ public sealed partial class ModelRunner : IDisposable
         var special = new ChatTemplateContext().UseSpecialTokensOf(model.File);
         Formatter = new ChatPromptFormatter(template, special.BosToken, special.EosToken);
         Constraints = options.Constraints ?? new GrammarConstraintProvider(model);
-        Sessions = new SessionPool(model, new SessionOptions { ContextLength = options.ContextLength, Threads = options.Threads },
+        Sessions = new SessionPool(model, new SessionOptions { ContextLength = options.ContextLength, Threads = options.Threads, CacheType = options.CacheType },
             options.Sessions, options.QueueLimit);
     }
 
@@ -175,6 +175,10 @@ public sealed partial class ModelRunner : IDisposable
             maxTokens = Math.Min(room, Options.DefaultMaxOutputTokens ?? room);
         }
         var sampling = MapSampling(options);
+        foreach (int token in sampling.LogitBias.Keys)
+            if (token >= Model.HyperParameters.VocabularySize)
+                throw new InvalidChatRequestException(
+                    $"logit_bias names token {token}, but the vocabulary has {Model.HyperParameters.VocabularySize} tokens.", LogitBiasKey);
         var stops = new List<string>();
         foreach (string stop in options?.StopSequences ?? [])
         {
@@ -211,6 +215,48 @@ public sealed partial class ModelRunner : IDisposable
     /// <summary><see cref="ChatOptions.AdditionalProperties"/> key of the repetition penalty (llama.cpp's <c>repeat_penalty</c>).</summary>
     public const string RepeatPenaltyKey = "repeat_penalty";
 
+    /// <summary>
+    /// <see cref="ChatOptions.AdditionalProperties"/> key of a logit bias (OpenAI's <c>logit_bias</c>): a map from token
+    /// id to a bias added to its logit, as an <c>IReadOnlyDictionary&lt;int, float&gt;</c> or a JSON object. A bias of
+    /// -100 or below bans the token, as OpenAI documents.
+    /// </summary>
+    public const string LogitBiasKey = "logit_bias";
+
+    private static Dictionary<int, float> ExtraLogitBias(ChatOptions options)
+    {
+        var bias = new Dictionary<int, float>();
+        if (options.AdditionalProperties?.TryGetValue(LogitBiasKey, out object? value) != true || value is null)
+            return bias;
+        void Add(int token, float amount)
+        {
+            if (token < 0)
+                throw new InvalidChatRequestException($"logit_bias token ids must be 0 or more, got {token}.", LogitBiasKey);
+            if (!float.IsFinite(amount))
+                throw new InvalidChatRequestException($"The logit_bias of token {token} must be a finite number.", LogitBiasKey);
+            bias[token] = amount <= -100f ? float.NegativeInfinity : amount;
+        }
+        switch (value)
+        {
+            case IReadOnlyDictionary<int, float> map:
+                foreach (var (token, amount) in map)
+                    Add(token, amount);
+                break;
+            case System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Object } json:
+                foreach (var property in json.EnumerateObject())
+                {
+                    if (!int.TryParse(property.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int token))
+                        throw new InvalidChatRequestException($"logit_bias keys must be token ids, got '{property.Name}'.", LogitBiasKey);
+                    if (property.Value.ValueKind != System.Text.Json.JsonValueKind.Number)
+                        throw new InvalidChatRequestException($"The logit_bias of token {token} must be a number.", LogitBiasKey);
+                    Add(token, property.Value.GetSingle());
+                }
+                break;
+            default:
+                throw new InvalidChatRequestException("logit_bias must map token ids to numbers.", LogitBiasKey);
+        }
+        return bias;
+    }
+
     private static float? Extra(ChatOptions options, string key) =>
         options.AdditionalProperties?.TryGetValue(key, out object? value) == true
             ? value switch
@@ -238,6 +284,7 @@ public sealed partial class ModelRunner : IDisposable
             Seed = options.Seed is long seed ? unchecked((ulong)seed) : null,
             MinP = Extra(options, MinPKey) ?? sampling.MinP,
             RepeatPenalty = Extra(options, RepeatPenaltyKey) ?? sampling.RepeatPenalty,
+            LogitBias = ExtraLogitBias(options),
         };
         if (options.Temperature is < 0f)
             throw new InvalidChatRequestException($"temperature must be 0 or more, got {options.Temperature}.", "temperature");
@@ -254,6 +301,7 @@ public sealed partial class ModelRunner : IDisposable
                 nameof(SamplingOptions.Temperature) => "temperature",
                 nameof(SamplingOptions.MinP) => MinPKey,
                 nameof(SamplingOptions.RepeatPenalty) => RepeatPenaltyKey,
+                nameof(SamplingOptions.LogitBias) => LogitBiasKey,
                 _ => e.ParamName ?? "",
             };
             throw new InvalidChatRequestException(e.Message.Split(Environment.NewLine)[0], parameter, e);

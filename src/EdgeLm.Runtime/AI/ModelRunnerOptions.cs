@@ -1,3 +1,4 @@
+using EdgeLm.Runtime.KvCache;
 using EdgeLm.Tokenizers.ChatTemplates;
 
 namespace EdgeLm.Runtime.AI;
@@ -16,6 +17,9 @@ public sealed record ModelRunnerOptions
 
     /// <summary>Worker threads of each session; null uses one per core.</summary>
     public int? Threads { get; init; }
+
+    /// <summary>How each session's KV cache stores keys and values (F16, or Q8_0 for 53% of the memory).</summary>
+    public KvCacheType CacheType { get; init; } = KvCacheType.F16;
 
     /// <summary>The model's name in responses; null uses the file name without its extension.</summary>
     public string? ModelId { get; init; }

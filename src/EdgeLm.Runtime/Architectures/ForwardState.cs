@@ -32,6 +32,8 @@ public sealed class ForwardState
             Attention[i] = new AttentionScratch(p.GroupSize * padded);
             // Grown now for the longest context, so attention never allocates while decoding.
             Attention[i].MatMul.Reserve(GgmlType.F16, Math.Max(p.HeadDimension, padded), p.GroupSize);
+            if (p.HeadDimension % BlockQ8_0.BlockSize == 0)
+                Attention[i].MatMul.Reserve(GgmlType.Q8_0, p.HeadDimension, p.GroupSize); // queries against a Q8_0 key cache
         }
         RopeCos = new float[p.RopeDimensionCount / 2];
         RopeSin = new float[p.RopeDimensionCount / 2];

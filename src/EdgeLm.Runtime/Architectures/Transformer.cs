@@ -94,7 +94,9 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
                 trace?.Invoke("Qcur", b, q, T);
                 trace?.Invoke("Kcur", b, k, T);
                 trace?.Invoke("Vcur", b, v, T);
+                cache.ApplyKeyRotation(q); // queries meet keys stored rotated (a quantized cache): q·k is unchanged
                 Attend(cache, b, start, T, s);
+                cache.ApplyValueRotation(heads); // a sum of rotated values, rotated back
                 trace?.Invoke("kqv_out", b, heads, T);
                 s.MatMul.Multiply(w.AttentionOutput, heads, projected, T);
                 TensorPrimitives.Add(x, projected, x);
@@ -157,6 +159,11 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
     /// </code>
     /// Like llama.cpp with an F16 cache (no flash attention), the queries are rounded to half precision before meeting
     /// the keys, and so are the probabilities before meeting the values; both products sum over eight float lanes.
+    /// With a Q8_0 key cache the queries are quantized to Q8_0 and meet the keys in integer dot products, as llama.cpp
+    /// does for a q8_0 K cache. With a Q8_0 value cache the softmax and the weighted sum of values are one pass over
+    /// the positions (<see cref="AttentionKernels.SoftmaxWeightedSum"/>), as llama.cpp's flash attention does for a
+    /// quantized V cache. (Forward rotates the queries beforehand and the output afterwards when the cache stores a
+    /// quantized side rotated: see <see cref="KeyValueCache"/>.)
     /// </summary>
     private void Attend(KeyValueCache cache, int block, int start, int T, ForwardState s)
     {
@@ -208,6 +215,18 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
                 var queries = _state.Query.AsSpan(t * Q + g * G * D, G * D);
                 var scores = scratch.Scores.AsSpan(0, G * n);
                 scratch.MatMul.Multiply(cache.KeyMatrix(Block, g, n), queries, scores, G);
+                var output = _state.AttentionHeads.AsSpan(t * Q + g * G * D, G * D);
+                if (cache.ValueType == KvCacheType.Q8_0)
+                {
+                    var values = cache.ValueRows(Block, g, n);
+                    for (int i = 0; i < G; i++)
+                    {
+                        var row = scores.Slice(i * n, n);
+                        TensorPrimitives.Multiply(row, scale, row);
+                        AttentionKernels.SoftmaxWeightedSum(row, values, output.Slice(i * D, D));
+                    }
+                    continue;
+                }
                 var probs = scratch.Probabilities.AsSpan(0, G * padded);
                 for (int i = 0; i < G; i++)
                 {
@@ -217,7 +236,6 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
                     row.CopyTo(probs.Slice(i * padded, n));
                     probs.Slice(i * padded + n, padded - n).Clear();
                 }
-                var output = _state.AttentionHeads.AsSpan(t * Q + g * G * D, G * D);
                 scratch.MatMul.Multiply(cache.ValueMatrix(Block, g, padded), probs, output, G);
             }
         }

@@ -88,7 +88,7 @@ public static class Generator
             if (_options.StopAtEndOfGeneration && tokenizer.IsEndOfGeneration(token))
                 return End(StopReason.EndOfGeneration);
             _tokens.Add(token);
-            string text = _text.Append(tokenizer.TokenBytes(token));
+            string text = _text.Append(tokenizer.TokenBytesSpan(token));
             if (_text.Stopped)
             {
                 _stop = StopReason.StopSequence;

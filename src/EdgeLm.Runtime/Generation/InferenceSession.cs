@@ -25,7 +25,8 @@ public sealed class InferenceSession
         if (options.BatchSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "The batch size must be positive.");
         Threads = threads;
-        Cache = new KeyValueCache(p.BlockCount, context, p.KeyValueLength, p.HeadDimension);
+        Cache = new KeyValueCache(p.BlockCount, context, p.KeyValueLength, p.HeadDimension,
+            options.KeyCacheType ?? options.CacheType, options.ValueCacheType ?? options.CacheType, options.RotateQuantizedCache);
         _state = new ForwardState(p, Math.Min(options.BatchSize, context), context, threads);
         _lastLogits = new float[p.VocabularySize];
     }
@@ -38,6 +39,9 @@ public sealed class InferenceSession
 
     /// <summary>The session's KV cache.</summary>
     public KeyValueCache Cache { get; }
+
+    /// <summary>Bytes the KV cache occupies (keys and values of every block for the whole context).</summary>
+    public long CacheByteSize => Cache.ByteSize;
 
     /// <summary>Worker threads used for matrix products.</summary>
     public int Threads { get; }

@@ -26,17 +26,19 @@ public sealed class SamplerChain
     public ulong Seed => _seed;
 
     /// <summary>
-    /// The usual chain, in llama.cpp's order: penalties, top-k, top-p, min-p, temperature, draw; preceded by
-    /// <paramref name="constraints"/> (e.g. a grammar), which see the whole vocabulary.
+    /// The usual chain, in llama.cpp's order: logit bias, penalties, top-k, top-p, min-p, temperature, draw; with
+    /// <paramref name="constraints"/> (e.g. a grammar) after the bias, seeing the whole vocabulary.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range, or a biased token is not in the vocabulary.</exception>
     public static SamplerChain Create(int vocabularySize, SamplingOptions options, IEnumerable<ISampler>? constraints = null)
     {
         options.Validate();
         bool greedy = options.Temperature <= 0f;
-        var samplers = new List<ISampler>(constraints ?? [])
-        {
-            new PenaltySampler(options.PenaltyLastN, options.RepeatPenalty, options.FrequencyPenalty, options.PresencePenalty),
-        };
+        var samplers = new List<ISampler>();
+        if (options.LogitBias.Count > 0)
+            samplers.Add(new LogitBiasSampler(vocabularySize, options.LogitBias));
+        samplers.AddRange(constraints ?? []);
+        samplers.Add(new PenaltySampler(options.PenaltyLastN, options.RepeatPenalty, options.FrequencyPenalty, options.PresencePenalty));
         if (!greedy)
         {
             samplers.Add(new TopKSampler(options.TopK));

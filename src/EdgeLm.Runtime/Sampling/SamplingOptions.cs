@@ -32,6 +32,12 @@ public sealed record SamplingOptions
     /// <summary>Seed of the random draw; the same seed, model and prompt give the same text. Null draws a fresh seed.</summary>
     public ulong? Seed { get; init; }
 
+    /// <summary>
+    /// Added to the logits of the given token ids before any other sampler (OpenAI's <c>logit_bias</c>). Negative
+    /// infinity bans a token. Empty by default.
+    /// </summary>
+    public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
+
     /// <summary>Greedy decoding: always the most likely token.</summary>
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0f };
 
@@ -48,6 +54,13 @@ public sealed record SamplingOptions
             throw new ArgumentOutOfRangeException(nameof(MinP), MinP, "min-p must be in [0, 1].");
         if (!(RepeatPenalty > 0f) || float.IsInfinity(RepeatPenalty))
             throw new ArgumentOutOfRangeException(nameof(RepeatPenalty), RepeatPenalty, "The repetition penalty must be a positive number (1 disables it).");
+        foreach (var (token, bias) in LogitBias)
+        {
+            if (token < 0)
+                throw new ArgumentOutOfRangeException(nameof(LogitBias), token, "Logit bias token ids must be 0 or more.");
+            if (float.IsNaN(bias) || float.IsPositiveInfinity(bias))
+                throw new ArgumentOutOfRangeException(nameof(LogitBias), bias, $"The logit bias of token {token} must be a finite number or negative infinity.");
+        }
         if (PenaltyLastN < 0)
             throw new ArgumentOutOfRangeException(nameof(PenaltyLastN), PenaltyLastN, "The penalty window must be 0 or positive.");
     }

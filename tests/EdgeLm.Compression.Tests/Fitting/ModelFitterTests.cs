@@ -73,9 +73,25 @@ public class ModelFitterTests(FitFixture fixture) : IClassFixture<FitFixture>
         using var original = LanguageModel.Load(source);
         using var a = LanguageModel.Load(mixed);
         using var b = LanguageModel.Load(fitted);
-        var mixKl = ModelComparison.Compare(original, a, fixture.HeldBack, FitFixture.Chunk, null, FitFixture.Threads);
-        var fitKl = ModelComparison.Compare(original, b, fixture.HeldBack, FitFixture.Chunk, null, FitFixture.Threads);
+        var mixKl = FitEvaluation.Compare(original, a, fixture.HeldBack, FitFixture.Chunk, null, FitFixture.Threads);
+        var fitKl = FitEvaluation.Compare(original, b, fixture.HeldBack, FitFixture.Chunk, null, FitFixture.Threads);
         Assert.True(fitKl.Mean <= mixKl.Mean, $"{name} at the {mix} size ({budget} bytes): fit KLD {fitKl.Mean:F6} > mix KLD {mixKl.Mean:F6}");
+    }
+
+    /// <summary>A Q8_0 KV cache takes 34/64 of the F16 one, and the bytes it frees go to the weights within the same budget.</summary>
+    [Fact]
+    public void AQuantizedCacheLeavesMoreForTheWeights()
+    {
+        var (matrix, measurements) = fixture.Measured("llama8");
+        long budget = measurements.Minimum + 400_000;
+        var f16 = measurements.Solve(budget);
+        var q8 = ModelFitter.Plan(fixture.Llama8, FitFixture.Options(budget, matrix) with { CacheType = Runtime.KvCache.KvCacheType.Q8_0 });
+        Assert.Equal(f16.Memory.KvCache * 34 / 64, q8.Memory.KvCache);
+        Assert.True(q8.Memory.Total <= budget);
+        Assert.True(q8.Memory.Weights > f16.Memory.Weights);
+        string output = fixture.NewPath("q8cache");
+        ModelFitter.Write(fixture.Llama8, output, q8, FitFixture.Options(budget, matrix));
+        Assert.Equal(q8.Memory.Total, MemoryModel.ForFile(output, FitFixture.Context, FitFixture.Threads, 0, cacheType: Runtime.KvCache.KvCacheType.Q8_0).Total);
     }
 
     [Fact]
@@ -179,7 +195,7 @@ public class ModelFitterTests(FitFixture fixture) : IClassFixture<FitFixture>
         ModelFitter.Write(path, output, plan, FitFixture.Options(plan.Budget));
         Assert.True(MemoryOf(output).Total <= plan.Budget);
         using var fitted = LanguageModel.Load(output);
-        var k = ModelComparison.Compare(original, fitted, fixture.HeldBack, FitFixture.Chunk, 2, FitFixture.Threads);
+        var k = FitEvaluation.Compare(original, fitted, fixture.HeldBack, FitFixture.Chunk, 2, FitFixture.Threads);
         Assert.InRange(k.Mean, 0, 1);
     }
 }

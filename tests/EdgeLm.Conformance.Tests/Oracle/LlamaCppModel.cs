@@ -8,7 +8,7 @@ namespace EdgeLm.Conformance.Tests.Oracle;
 
 /// <summary>
 /// A GGUF model run by llama.cpp in-process (LLamaSharp), configured for tight comparisons: flash attention off,
-/// F16 K and V cache, the file read into memory (no mmap, so tests may replace or delete it while it is loaded),
+/// F16 K and V cache unless asked otherwise (a quantized V cache needs flash attention in llama.cpp), the file read into memory (no mmap, so tests may replace or delete it while it is loaded),
 /// CPU only. Every native call holds <see cref="LlamaCppNative.Gate"/>, so instances may be used from parallel tests.
 /// </summary>
 public sealed class LlamaCppModel : IDisposable
@@ -37,9 +37,18 @@ public sealed class LlamaCppModel : IDisposable
 
     /// <summary>Loads <paramref name="ggufPath"/> with a context of <paramref name="contextLength"/> positions.</summary>
     /// <param name="threads">Threads for both single-token and batch evaluation.</param>
+    /// <param name="keyType">The K cache type (llama.cpp's <c>--cache-type-k</c>).</param>
+    /// <param name="valueType">The V cache type (<c>--cache-type-v</c>); llama.cpp quantizes V only with flash attention.</param>
+    /// <param name="flashAttention">Use llama.cpp's flash-attention path instead of the plain matmul-softmax-matmul.</param>
+    /// <param name="attentionRotation">
+    /// Let llama.cpp store a quantized cache under its Walsh-Hadamard rotation (its default); false sets
+    /// LLAMA_ATTN_ROT_DISABLE=1 in the native environment while the context is created.
+    /// </param>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="LlamaCppException">llama.cpp refused the file or could not create the context.</exception>
-    public static LlamaCppModel Load(string ggufPath, int contextLength = 512, int threads = 2)
+    public static LlamaCppModel Load(string ggufPath, int contextLength = 512, int threads = 2,
+        GGMLType keyType = GGMLType.GGML_TYPE_F16, GGMLType valueType = GGMLType.GGML_TYPE_F16, bool flashAttention = false,
+        bool attentionRotation = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
@@ -47,7 +56,7 @@ public sealed class LlamaCppModel : IDisposable
         if (!File.Exists(path))
             throw new FileNotFoundException($"No GGUF model at {path}.", path);
 
-        var parameters = CreateParameters(path, contextLength, threads);
+        var parameters = CreateParameters(path, contextLength, threads, keyType, valueType, flashAttention);
         lock (LlamaCppNative.Gate)
         {
             LlamaCppNative.ClearProblems();
@@ -63,6 +72,9 @@ public sealed class LlamaCppModel : IDisposable
 
             try
             {
+                // llama.cpp reads LLAMA_ATTN_ROT_DISABLE when it builds the KV cache, inside CreateContext.
+                if (!attentionRotation)
+                    NativeEnvironment.Set("LLAMA_ATTN_ROT_DISABLE", "1");
                 var context = weights.CreateContext(parameters);
                 return new LlamaCppModel(path, weights, context);
             }
@@ -71,6 +83,11 @@ public sealed class LlamaCppModel : IDisposable
                 weights.Dispose();
                 throw LlamaCppNative.Failure($"llama.cpp could not create a {contextLength}-position context for {path}", ex);
             }
+            finally
+            {
+                if (!attentionRotation)
+                    NativeEnvironment.Unset("LLAMA_ATTN_ROT_DISABLE");
+            }
         }
     }
 
@@ -78,7 +95,8 @@ public sealed class LlamaCppModel : IDisposable
     /// The parameters every oracle model uses. BatchSize equals the context length so one llama_decode call takes a
     /// whole sequence with logits at every position; UBatchSize stays at llama.cpp's default of 512.
     /// </summary>
-    internal static ModelParams CreateParameters(string path, int contextLength, int threads)
+    internal static ModelParams CreateParameters(string path, int contextLength, int threads,
+        GGMLType keyType = GGMLType.GGML_TYPE_F16, GGMLType valueType = GGMLType.GGML_TYPE_F16, bool flashAttention = false)
     {
         // ModelParams reads llama.cpp's defaults, which loads the library: choose the build first.
         LlamaCppNative.EnsureLoaded();
@@ -90,9 +108,9 @@ public sealed class LlamaCppModel : IDisposable
             SeqMax = 1,
             Threads = threads,
             BatchThreads = threads,
-            FlashAttention = false,
-            TypeK = GGMLType.GGML_TYPE_F16,
-            TypeV = GGMLType.GGML_TYPE_F16,
+            FlashAttention = flashAttention,
+            TypeK = keyType,
+            TypeV = valueType,
             GpuLayerCount = 0,
             LoadMode = LLamaLoadMode.None,
             Embeddings = false,

@@ -4,8 +4,8 @@ using EdgeLm.Runtime.Generation;
 
 namespace EdgeLm.Compression.Fitting;
 
-/// <summary>How far a quantized copy's predictions are from its original's over a text (what <c>edgelm kld</c> reports).</summary>
-public static class ModelComparison
+/// <summary>How far a fitted (or any quantized) copy's predictions are from its original's over a text, as <c>edgelm kld</c> reports it.</summary>
+public static class FitEvaluation
 {
     /// <summary>
     /// KL divergence statistics and both perplexities of <paramref name="candidate"/> against <paramref name="original"/>
