@@ -41,6 +41,7 @@ public static class EdgeLmCli
             ImatrixCommand.Create(console),
             KldCommand.Create(console),
             ReportCommand.Create(console),
+            FitCommand.Create(console),
             ServeCommand.Create(console),
             ChatCommand.Create(console),
             PruneCommand.Create(console),

@@ -137,7 +137,7 @@ public static class ModelQuantizer
     }
 
     /// <summary>llama.cpp's metadata: the source's keys, then quantization version and file type (moved to the end), split keys dropped.</summary>
-    private static GgufWriter CreateWriter(GgufFile source, QuantizeOptions options)
+    internal static GgufWriter CreateWriter(GgufFile source, QuantizeOptions options)
     {
         var writer = new GgufWriter();
         foreach (var (key, value) in source.MetadataInOrder)
@@ -166,6 +166,41 @@ public static class ModelQuantizer
                 Append("quantize.imatrix.chunks_count", GgufValue.From((uint)matrix.ChunkCount));
         }
         return writer;
+    }
+
+    /// <summary>
+    /// The bytes of the file <see cref="Quantize"/> would write before the first tensor's data (header, metadata and
+    /// tensor infos, padded to the alignment), and that alignment: the file is this plus every tensor's data rounded
+    /// up to the alignment. Neither depends on the tensor types chosen.
+    /// </summary>
+    internal static (long HeaderBytes, int Alignment) Layout(GgufFile source, QuantizeOptions options)
+    {
+        var writer = CreateWriter(source, options);
+        var tensors = source.Tensors.OrderBy(t => t, LlamaTensorOrder.Instance).ToList();
+        // Stand-in tensors of one F32 value with the same names and ranks: their infos take the same bytes.
+        foreach (var t in tensors)
+            writer.AddTensor(t.Name, GgmlType.F32, Enumerable.Repeat(1L, t.Rank).ToArray(), new byte[4]);
+        var counter = new CountingSink();
+        writer.WriteTo(counter);
+        int alignment = writer.Alignment;
+        long data = tensors.Count * ((4L + alignment - 1) / alignment * alignment);
+        return (counter.Length - data, alignment);
+    }
+
+    /// <summary>A stream that only counts what is written to it.</summary>
+    private sealed class CountingSink : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Position;
+        public override long Position { get; set; }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Position += count;
+        public override void Write(ReadOnlySpan<byte> buffer) => Position += buffer.Length;
     }
 
     /// <summary>The importance values of one tensor (mean squares, [experts x rowLength]), or null to quantize without.</summary>
