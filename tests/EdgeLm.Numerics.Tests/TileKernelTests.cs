@@ -195,6 +195,41 @@ public class TileKernelTests
     }
 
     /// <summary>
+    /// F16 rows full of subnormal halves (weights of magnitude ~1e-5, as small trained weights have): the prompt panels,
+    /// which keep true-valued weights to avoid subnormal FMA operands, still give exactly the single dot product.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Simd")]
+    public void F16PromptPanelsWithSubnormalHalvesGiveTheSingleDotProduct()
+    {
+        const int rows = 24, tokens = 9, columns = 200;
+        var rng = new Random(77);
+        var m = GC.AllocateUninitializedArray<byte>(rows * columns * 2, pinned: true);
+        var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(m.AsSpan());
+        int subnormal = 0;
+        for (int i = 0; i < halves.Length; i++)
+        {
+            halves[i] = (Half)((rng.NextDouble() * 2 - 1) * 1e-4);
+            if (Half.IsSubnormal(halves[i]))
+                subnormal++;
+        }
+        Assert.True(subnormal > halves.Length / 4, $"only {subnormal} subnormal halves");
+        var w = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(m, 0), GgmlType.F16, rows, columns);
+        var x = TestData.Gaussian(tokens * columns, seed: 78);
+        var y = new float[tokens * rows];
+        using (var matmul = new MatMul(1))
+            matmul.Multiply(w, x, y, tokens);
+        var act = new byte[VecDot.ActivationRowBytes(GgmlType.F16, columns)];
+        for (int t = 0; t < tokens; t++)
+        {
+            VecDot.QuantizeActivations(GgmlType.F16, x.AsSpan(t * columns, columns), act);
+            for (int r = 0; r < rows; r++)
+                Assert.Equal(VecDot.Dot(GgmlType.F16, w.Row(r), act, columns), y[t * rows + r]);
+        }
+        GC.KeepAlive(m);
+    }
+
+    /// <summary>
     /// The two- and three-matrix products (one job, activations prepared once per layout) give exactly what single
     /// products give, for matrices of one type, of types sharing a layout (Q4_K with Q6_K), and of unrelated types.
     /// </summary>

@@ -66,10 +66,16 @@ internal static unsafe partial class X86Tiles
                     TW.Widen8(row, c, ref largest).Store(dst + c);
                 for (; c < columns; c++)
                     dst[c] = TW.Widen1(row, c);
+                // F16: keep the true weights in the vector part, not w * 2^-112 (subnormal for subnormal halves, whose
+                // FMAs take microcode assists); the activations are scaled back down to match, so products are unchanged.
+                if (TW.Type == GgmlType.F16)
+                    for (c = 0; c < full; c += 8)
+                        (Vector256.Load(dst + c) * Two112).Store(dst + c);
             }
             if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
                 exactPairs |= 1 << pair;
         }
+        var scale = Vector256.Create(TW.Type == GgmlType.F16 ? TwoMinus112 : 1f);
         for (int t0 = 0; t0 < tokens; t0 += 4)
         {
             int n = Math.Min(4, tokens - t0);
@@ -86,10 +92,10 @@ internal static unsafe partial class X86Tiles
                 float* w0 = rows + 2 * pair * rowFloats, w1 = w0 + rowFloats;
                 switch (n)
                 {
-                    case 4: FloatPanelTokens<Tile1x4>(w0, w1, at, aStride, yp, yStride, columns); break;
-                    case 3: FloatPanelTokens<Tile1x3>(w0, w1, at, aStride, yp, yStride, columns); break;
-                    case 2: FloatPanelTokens<Tile1x2>(w0, w1, at, aStride, yp, yStride, columns); break;
-                    default: FloatPanelTokens<Tile1x1>(w0, w1, at, aStride, yp, yStride, columns); break;
+                    case 4: FloatPanelTokens<Tile1x4>(w0, w1, at, aStride, yp, yStride, columns, scale); break;
+                    case 3: FloatPanelTokens<Tile1x3>(w0, w1, at, aStride, yp, yStride, columns, scale); break;
+                    case 2: FloatPanelTokens<Tile1x2>(w0, w1, at, aStride, yp, yStride, columns, scale); break;
+                    default: FloatPanelTokens<Tile1x1>(w0, w1, at, aStride, yp, yStride, columns, scale); break;
                 }
             }
         }
@@ -97,7 +103,7 @@ internal static unsafe partial class X86Tiles
 
     /// <summary>Two widened rows against TS.Tokens tokens: y[r + t * yStride].</summary>
     [SkipLocalsInit]
-    private static void FloatPanelTokens<TS>(float* w0, float* w1, byte* a, long aStride, float* y, long yStride, int columns)
+    private static void FloatPanelTokens<TS>(float* w0, float* w1, byte* a, long aStride, float* y, long yStride, int columns, Vector256<float> scale)
         where TS : struct, ITileShape
     {
         var x0 = (float*)a;
@@ -111,24 +117,24 @@ internal static unsafe partial class X86Tiles
         {
             var u = Vector256.Load(w0 + c);
             var v = Vector256.Load(w1 + c);
-            var t = Vector256.Load(x0 + c);
+            var t = Vector256.Load(x0 + c) * scale;
             a00 = Fma.MultiplyAdd(u, t, a00);
             a10 = Fma.MultiplyAdd(v, t, a10);
             if (TS.Tokens >= 2)
             {
-                t = Vector256.Load(x1 + c);
+                t = Vector256.Load(x1 + c) * scale;
                 a01 = Fma.MultiplyAdd(u, t, a01);
                 a11 = Fma.MultiplyAdd(v, t, a11);
             }
             if (TS.Tokens >= 3)
             {
-                t = Vector256.Load(x2 + c);
+                t = Vector256.Load(x2 + c) * scale;
                 a02 = Fma.MultiplyAdd(u, t, a02);
                 a12 = Fma.MultiplyAdd(v, t, a12);
             }
             if (TS.Tokens >= 4)
             {
-                t = Vector256.Load(x3 + c);
+                t = Vector256.Load(x3 + c) * scale;
                 a03 = Fma.MultiplyAdd(u, t, a03);
                 a13 = Fma.MultiplyAdd(v, t, a13);
             }

@@ -42,16 +42,28 @@ internal static unsafe partial class X86Tiles
             if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
                 exactPairs |= 1 << pair;
         }
+        // F16 weights come out of widening as w * 2^-112, which is a float subnormal for every subnormal half (and
+        // tiny for the rest): FMAs on subnormal operands take microcode assists that made F16 prompts ~4x slower. The
+        // panel stores the true weights instead (w * 2^-112 * 2^112, exact) and scales the activations back down
+        // (a * 2^112 * 2^-112, exact): every product is the same real number, so the results do not change.
+        float activationScale = 1f;
+        if (TW.Type == GgmlType.F16)
+        {
+            var up = Vector512.Create(Two112);
+            for (long i = 0; i < 8L * full; i += 16)
+                (Vector512.Load(pairs + i) * up).Store(pairs + i);
+            activationScale = TwoMinus112;
+        }
         for (int t0 = 0; t0 < tokens; t0 += 4)
         {
             byte* at = a + t0 * aStride;
             float* yt = y + t0 * yStride;
             switch (Math.Min(4, tokens - t0))
             {
-                case 4: FloatPanel512Tokens<Tile1x4>(pairs, tails, full, rest, at, aStride, yt, yStride); break;
-                case 3: FloatPanel512Tokens<Tile1x3>(pairs, tails, full, rest, at, aStride, yt, yStride); break;
-                case 2: FloatPanel512Tokens<Tile1x2>(pairs, tails, full, rest, at, aStride, yt, yStride); break;
-                default: FloatPanel512Tokens<Tile1x1>(pairs, tails, full, rest, at, aStride, yt, yStride); break;
+                case 4: FloatPanel512Tokens<Tile1x4>(pairs, tails, full, rest, at, aStride, yt, yStride, activationScale); break;
+                case 3: FloatPanel512Tokens<Tile1x3>(pairs, tails, full, rest, at, aStride, yt, yStride, activationScale); break;
+                case 2: FloatPanel512Tokens<Tile1x2>(pairs, tails, full, rest, at, aStride, yt, yStride, activationScale); break;
+                default: FloatPanel512Tokens<Tile1x1>(pairs, tails, full, rest, at, aStride, yt, yStride, activationScale); break;
             }
         }
         if (exactPairs == 0)
@@ -68,9 +80,11 @@ internal static unsafe partial class X86Tiles
 
     /// <summary>Eight widened rows (as four interleaved pairs) against TS.Tokens tokens: y[r + t * yStride].</summary>
     [SkipLocalsInit]
-    private static void FloatPanel512Tokens<TS>(float* pairs, float* tails, int full, int rest, byte* a, long aStride, float* y, long yStride)
+    private static void FloatPanel512Tokens<TS>(float* pairs, float* tails, int full, int rest, byte* a, long aStride, float* y, long yStride,
+        float activationScale)
         where TS : struct, ITileShape
     {
+        var scale = Vector512.Create(activationScale);
         var x0 = (float*)a;
         var x1 = (float*)(a + aStride);
         var x2 = (float*)(a + 2 * aStride);
@@ -86,14 +100,14 @@ internal static unsafe partial class X86Tiles
             var w1 = Vector512.Load(p1 + 2 * c);
             var w2 = Vector512.Load(p2 + 2 * c);
             var w3 = Vector512.Load(p3 + 2 * c);
-            var t = Both(x0 + c);
+            var t = Both(x0 + c) * scale;
             a00 = Avx512F.FusedMultiplyAdd(w0, t, a00);
             a10 = Avx512F.FusedMultiplyAdd(w1, t, a10);
             a20 = Avx512F.FusedMultiplyAdd(w2, t, a20);
             a30 = Avx512F.FusedMultiplyAdd(w3, t, a30);
             if (TS.Tokens >= 2)
             {
-                t = Both(x1 + c);
+                t = Both(x1 + c) * scale;
                 a01 = Avx512F.FusedMultiplyAdd(w0, t, a01);
                 a11 = Avx512F.FusedMultiplyAdd(w1, t, a11);
                 a21 = Avx512F.FusedMultiplyAdd(w2, t, a21);
@@ -101,7 +115,7 @@ internal static unsafe partial class X86Tiles
             }
             if (TS.Tokens >= 3)
             {
-                t = Both(x2 + c);
+                t = Both(x2 + c) * scale;
                 a02 = Avx512F.FusedMultiplyAdd(w0, t, a02);
                 a12 = Avx512F.FusedMultiplyAdd(w1, t, a12);
                 a22 = Avx512F.FusedMultiplyAdd(w2, t, a22);
@@ -109,7 +123,7 @@ internal static unsafe partial class X86Tiles
             }
             if (TS.Tokens >= 4)
             {
-                t = Both(x3 + c);
+                t = Both(x3 + c) * scale;
                 a03 = Avx512F.FusedMultiplyAdd(w0, t, a03);
                 a13 = Avx512F.FusedMultiplyAdd(w1, t, a13);
                 a23 = Avx512F.FusedMultiplyAdd(w2, t, a23);
