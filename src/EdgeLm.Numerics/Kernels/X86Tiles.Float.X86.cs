@@ -240,19 +240,22 @@ internal static unsafe partial class X86Tiles
                 if (TS.Rows == 2)
                     Sse.Prefetch0(w1 + c * TW.WeightBytes + PrefetchDistance);
             }
-            TW.Widen16(w, c, ref largest, out var wa, out var wb);
-            acc0 = Fma.MultiplyAdd(wb, Vector256.Load(x0 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x0 + c), acc0));
+            // True-valued weights against the activations scaled back down (both exact: the products are unchanged).
+            TW.WidenTrue16(w, c, ref largest, out var wa, out var wb);
+            var xa = Down<TW>(x0 + c);
+            var xb = Down<TW>(x0 + c + 8);
+            acc0 = Fma.MultiplyAdd(wb, xb, Fma.MultiplyAdd(wa, xa, acc0));
             if (TS.Rows == 2)
             {
-                TW.Widen16(w1, c, ref largest, out var va, out var vb);
-                accRow1 = Fma.MultiplyAdd(vb, Vector256.Load(x0 + c + 8), Fma.MultiplyAdd(va, Vector256.Load(x0 + c), accRow1));
+                TW.WidenTrue16(w1, c, ref largest, out var va, out var vb);
+                accRow1 = Fma.MultiplyAdd(vb, xb, Fma.MultiplyAdd(va, xa, accRow1));
             }
             if (TS.Tokens >= 2)
-                acc1 = Fma.MultiplyAdd(wb, Vector256.Load(x1 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x1 + c), acc1));
+                acc1 = Fma.MultiplyAdd(wb, Down<TW>(x1 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x1 + c), acc1));
             if (TS.Tokens >= 3)
-                acc2 = Fma.MultiplyAdd(wb, Vector256.Load(x2 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x2 + c), acc2));
+                acc2 = Fma.MultiplyAdd(wb, Down<TW>(x2 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x2 + c), acc2));
             if (TS.Tokens >= 4)
-                acc3 = Fma.MultiplyAdd(wb, Vector256.Load(x3 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x3 + c), acc3));
+                acc3 = Fma.MultiplyAdd(wb, Down<TW>(x3 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x3 + c), acc3));
         }
         if (c < full)
         {
@@ -283,6 +286,11 @@ internal static unsafe partial class X86Tiles
         if (TS.Tokens >= 4)
             y[3 * yStride] = Sum8(acc3) + FloatTail<TW>(w, x3, full, columns);
     }
+
+    /// <summary>Eight prepared activations as the true-valued weights need them: F16's are scaled by 2^112, undone here.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Down<TW>(float* x) where TW : struct, IFloatWeights =>
+        TW.Type == GgmlType.F16 ? Vector256.Load(x) * Vector256.Create(TwoMinus112) : Vector256.Load(x);
 
     /// <summary>The products of columns [from, to) added one by one (to - from &lt; 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -340,6 +348,12 @@ internal static unsafe partial class X86Tiles
 
         /// <summary>Weight <paramref name="c"/> as the kernel multiplies it.</summary>
         static abstract float Widen1(byte* row, int c);
+
+        /// <summary>
+        /// Weights c..c+15 as their true float values (F16: not times 2^-112, and never a subnormal float, whose FMAs
+        /// take microcode assists), tracking the largest F16 magnitude as <see cref="Widen8"/> does.
+        /// </summary>
+        static abstract void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second);
     }
 
     private struct F32Weights : IFloatWeights
@@ -356,6 +370,9 @@ internal static unsafe partial class X86Tiles
         }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Widen1(byte* row, int c) => ((float*)row)[c];
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second) =>
+            Widen16(row, c, ref largest, out first, out second);
     }
 
     private struct F16Weights : IFloatWeights
@@ -388,6 +405,32 @@ internal static unsafe partial class X86Tiles
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Widen1(byte* row, int c) => HalfConvert.ToSingle(((ushort*)row)[c]) * TwoMinus112;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second)
+        {
+            var h = (ushort*)row + c;
+            largest = Avx2.Max(largest, Vector256.Load(h) & Vector256.Create((ushort)0x7FFF));
+            first = True8(h);
+            second = True8(h + 8);
+        }
+
+        /// <summary>
+        /// Exact half to float without subnormal floats: a normal half re-biased in the exponent field (+112), a
+        /// subnormal one converted from its integer mantissa times 2^-24; the sign put back. (Infinities and NaNs come
+        /// out finite here; the kernels see them through <c>largest</c> and take the exact path.)
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> True8(ushort* h)
+        {
+            var raw = Avx2.ConvertToVector256Int32(h);
+            var magnitude = raw & Vector256.Create(0x7FFF);
+            var normal = (Avx2.ShiftLeftLogical(magnitude, 13) + Vector256.Create(0x38000000)).AsSingle();
+            var subnormal = Avx.ConvertToVector256Single(magnitude) * Vector256.Create(5.9604644775390625e-8f); // 2^-24
+            var isSubnormal = Avx2.CompareGreaterThan(Vector256.Create(0x400), magnitude).AsSingle();
+            var value = Avx.BlendVariable(normal, subnormal, isSubnormal);
+            return value | Avx2.ShiftLeftLogical(raw & Vector256.Create(0x8000), 16).AsSingle();
+        }
     }
 
     private struct BF16Weights : IFloatWeights
@@ -405,5 +448,8 @@ internal static unsafe partial class X86Tiles
         }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Widen1(byte* row, int c) => HalfConvert.FromBf16(((ushort*)row)[c]);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second) =>
+            Widen16(row, c, ref largest, out first, out second);
     }
 }
