@@ -1,5 +1,3 @@
-using EdgeLm.Compression.Evaluation;
-using EdgeLm.Conformance.Tests.Oracle;
 using EdgeLm.Conformance.Tests.Support;
 using EdgeLm.Runtime;
 using EdgeLm.Runtime.Generation;
@@ -76,35 +74,10 @@ public class LogitConformanceTests(SynthModelFixture models, ITestOutputHelper l
         Assert.Equal(Run(1), Run(2));
     }
 
-    private sealed record Comparison(double ArgmaxAgreement, double MeanKl, double MaxKl);
-
-    private Comparison Compare(string path, int threads)
+    private EngineAgreement Compare(string path, int threads)
     {
-        using var lm = LanguageModel.Load(path);
-        int[] prompt = Prompt(lm);
-        int V = lm.HyperParameters.VocabularySize;
-        var ours = new float[prompt.Length * V];
-        lm.CreateSession(new SessionOptions { Threads = threads, ContextLength = 128 }).EvaluateAll(prompt, ours);
-
-        float[][] theirs;
-        using (var oracle = LlamaCppModel.Load(path, contextLength: 128, threads: threads))
-        {
-            Assert.Equal(V, oracle.VocabularySize);
-            theirs = oracle.EvaluateAllLogits(prompt);
-        }
-        int agree = 0;
-        double klSum = 0, klMax = 0;
-        for (int i = 0; i < prompt.Length; i++)
-        {
-            var mine = ours.AsSpan(i * V, V);
-            if (LogitComparison.ArgMax(mine) == LogitComparison.ArgMax(theirs[i]))
-                agree++;
-            double kl = KlDivergence.Compute(theirs[i], mine);
-            klSum += kl;
-            klMax = Math.Max(klMax, kl);
-        }
-        var result = new Comparison(agree / (double)prompt.Length, klSum / prompt.Length, klMax);
-        log.WriteLine($"{Path.GetFileName(path)}: argmax agreement {result.ArgmaxAgreement:P1}, mean KL {result.MeanKl:E3}, max KL {result.MaxKl:E3}");
+        var result = EngineAgreement.Measure(path, Prompt, threads);
+        log.WriteLine($"{Path.GetFileName(path)}: {result}");
         return result;
     }
 

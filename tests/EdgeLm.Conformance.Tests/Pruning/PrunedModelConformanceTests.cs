@@ -1,11 +1,9 @@
 using EdgeLm.Compression.Importance;
 using EdgeLm.Compression.Pruning;
 using EdgeLm.Conformance.Tests.Models;
-using EdgeLm.Conformance.Tests.Oracle;
 using EdgeLm.Conformance.Tests.Support;
 using EdgeLm.Gguf;
 using EdgeLm.Runtime;
-using EdgeLm.Runtime.Generation;
 using EdgeLm.Testing;
 using Xunit.Abstractions;
 
@@ -102,28 +100,9 @@ public sealed class PrunedModelConformanceTests(SynthModelFixture models, ITestO
     /// <summary>Both engines on the same pruned file: argmax equal at every position, mean KL below 1e-5.</summary>
     private void Agree(string path)
     {
-        using var lm = LanguageModel.Load(path);
-        int[] prompt = lm.Tokenizer.Encode(File.ReadAllText(Sample), addSpecial: true, parseSpecial: false)[..PromptLength];
-        int V = lm.HyperParameters.VocabularySize;
-        var ours = new float[prompt.Length * V];
-        lm.CreateSession(new SessionOptions { Threads = 2, ContextLength = 128 }).EvaluateAll(prompt, ours);
-        float[][] theirs;
-        using (var oracle = LlamaCppModel.Load(path, contextLength: 128, threads: 2))
-        {
-            Assert.Equal(V, oracle.VocabularySize);
-            theirs = oracle.EvaluateAllLogits(prompt);
-        }
-        int agree = 0;
-        var mine = new float[prompt.Length][];
-        for (int i = 0; i < prompt.Length; i++)
-        {
-            mine[i] = ours.AsSpan(i * V, V).ToArray();
-            if (LogitComparison.ArgMax(mine[i]) == LogitComparison.ArgMax(theirs[i]))
-                agree++;
-        }
-        double meanKl = LogitComparison.MeanKlDivergence(theirs, mine);
-        log.WriteLine($"{Path.GetFileName(path)}: argmax agreement {agree}/{prompt.Length}, mean KL {meanKl:E3}");
-        Assert.Equal(prompt.Length, agree);
-        Assert.True(meanKl < 1e-5, $"mean KL {meanKl:E3}");
+        var result = EngineAgreement.Measure(path, lm => lm.Tokenizer.Encode(File.ReadAllText(Sample), addSpecial: true, parseSpecial: false)[..PromptLength]);
+        log.WriteLine($"{Path.GetFileName(path)}: {result}");
+        Assert.Equal(result.Positions, result.ArgmaxAgreements);
+        Assert.True(result.MeanKl < 1e-5, $"mean KL {result.MeanKl:E3}");
     }
 }
