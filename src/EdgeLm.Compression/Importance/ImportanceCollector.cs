@@ -24,6 +24,25 @@ public sealed record ImportanceOptions
 
     /// <summary>Called after each chunk with (chunks done, chunks in total).</summary>
     public Action<int, int>? Progress { get; init; }
+
+    /// <summary>
+    /// How many whole chunks of <see cref="ContextLength"/> tokens a calibration run over <paramref name="tokenCount"/>
+    /// tokens takes (at most <see cref="MaxChunks"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Fewer tokens than one chunk, or a context or chunk limit below 1.</exception>
+    internal int ChunkCount(int tokenCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ContextLength, 1, nameof(ContextLength));
+        if (tokenCount < ContextLength)
+            throw new ArgumentException($"The calibration text has {tokenCount} tokens, fewer than one chunk of {ContextLength}.", "tokens");
+        int chunks = tokenCount / ContextLength;
+        if (MaxChunks is { } max)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(max, 1, nameof(MaxChunks));
+            chunks = Math.Min(chunks, max);
+        }
+        return chunks;
+    }
 }
 
 /// <summary>
@@ -55,15 +74,7 @@ public static class ImportanceCollector
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(options);
         int n = options.ContextLength;
-        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(options));
-        if (tokens.Count < n)
-            throw new ArgumentException($"The calibration text has {tokens.Count} tokens, fewer than one chunk of {n}.", nameof(tokens));
-        int chunks = tokens.Count / n;
-        if (options.MaxChunks is { } max)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(max, 1, nameof(options));
-            chunks = Math.Min(chunks, max);
-        }
+        int chunks = options.ChunkCount(tokens.Count);
 
         var sums = new Dictionary<(string Name, int Block), Accumulator>();
         var session = model.CreateSession(new SessionOptions { ContextLength = n, Threads = options.Threads });

@@ -38,15 +38,7 @@ public sealed class StructureStatistics
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(options);
         int n = options.ContextLength;
-        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(options));
-        if (tokens.Count < n)
-            throw new ArgumentException($"The calibration text has {tokens.Count} tokens, fewer than one chunk of {n}.", nameof(tokens));
-        int chunks = tokens.Count / n;
-        if (options.MaxChunks is { } max)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(max, 1, nameof(options));
-            chunks = Math.Min(chunks, max);
-        }
+        int chunks = options.ChunkCount(tokens.Count);
 
         var p = model.HyperParameters;
         int L = p.BlockCount, E = p.EmbeddingLength, F = p.FeedForwardLength, Q = p.QueryLength;
