@@ -1,11 +1,12 @@
 using EdgeLm.Runtime.AI;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace EdgeLm.Server.Tests;
 
 /// <summary>The chat page at / in headless Chromium (Debian's chromium, driven by Playwright): a message gets a streamed answer.</summary>
 [Collection("server")]
-public sealed class ChatPageTests(ServerFixture server)
+public sealed class ChatPageTests(ServerFixture server, ITestOutputHelper log)
 {
     private const string ChromiumPath = "/usr/bin/chromium";
 
@@ -30,6 +31,16 @@ public sealed class ChatPageTests(ServerFixture server)
         await page.Locator("#max-tokens").FillAsync("40");
         await page.Locator("details summary").ClickAsync();
 
+        // A fast machine generates the 40 tokens so quickly that the SSE events can reach the page in one network
+        // read and one render. Throttling the page's downloads (Chrome's DevTools network emulation, 4 KB/s) makes
+        // them arrive over about two seconds, so the test sees the page render a stream, not a block, on any machine.
+        var devTools = await page.Context.NewCDPSessionAsync(page);
+        await devTools.SendAsync("Network.enable");
+        await devTools.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object>
+        {
+            ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = 4096, ["uploadThroughput"] = -1,
+        });
+
         // Record every length the answer passes through, to see it arrive in pieces.
         await page.EvaluateAsync("""
             () => {
@@ -49,6 +60,7 @@ public sealed class ChatPageTests(ServerFixture server)
         string text = await answer.InnerTextAsync();
         var lengths = await page.EvaluateAsync<int[]>("() => window.lengths");
         Assert.True(lengths.Distinct().Count(l => l > 0) >= 3, $"the answer did not stream: lengths {string.Join(",", lengths)}");
+        log.WriteLine($"answer lengths as rendered: {string.Join(",", lengths)}");
         Assert.Equal(message, await page.Locator(".msg.user").InnerTextAsync());
 
         // The page shows exactly what the model answers with the page's settings.

@@ -41,14 +41,16 @@ public sealed class WorkerPool : IDisposable
         for (int i = 0; i < _threads.Length; i++)
         {
             _wake[i] = new ManualResetEventSlim(false, spinCount: 0);
+            _wake[i].Wait(1); // creates the event's lock object now, not on the worker (see the note after this loop)
             int part = i + 1;
             _threads[i] = new Thread(() => WorkerLoop(part)) { IsBackground = true, Name = $"EdgeLm worker {part}" };
             _threads[i].Start();
         }
         if (_threads.Length > 0)
         {
-            // ManualResetEventSlim creates its lock object the first time a Wait really blocks: make that happen now
-            // (a 1 ms timed wait) rather than in whichever job first finds the workers slow, so Run never allocates.
+            // ManualResetEventSlim creates its lock object (24 bytes) the first time a Wait really blocks: make that
+            // happen now (a 1 ms timed wait, here) for the caller's event as for every worker's (above), rather than in
+            // whichever job first finds the workers slow or first leaves a worker idle long enough to block.
             _done.Wait(1);
         }
     }
