@@ -128,8 +128,7 @@ internal static unsafe partial class X86Tiles
     private static void Q4KPanelTokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape
     {
         const int LanesPerToken = 12 * 16; // 8 sum lanes + 4 min lanes, 16 rows each
-        float* lanes = stackalloc float[4 * LanesPerToken];
-        new Span<float>(lanes, TS.Tokens * LanesPerToken).Clear();
+        float* lanes = stackalloc float[4 * LanesPerToken]; // not cleared: superblock 0 starts every lane from zero
         byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
         for (int i = 0; i < nb; i++)
         {
@@ -150,13 +149,13 @@ internal static unsafe partial class X86Tiles
                 Q4KPanelStep<TS>(p, 7, l, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
                 // acc_l = fma(isum_l, D_a * D, acc_l), as KFinish does per row.
                 float* lane = lanes + 16 * l;
-                LaneFma(lane, s0, d * KScale(a, nb, i));
+                LaneFma(lane, i == 0, s0, d * KScale(a, nb, i));
                 if (TS.Tokens >= 2)
-                    LaneFma(lane + LanesPerToken, s1, d * KScale(a1, nb, i));
+                    LaneFma(lane + LanesPerToken, i == 0, s1, d * KScale(a1, nb, i));
                 if (TS.Tokens >= 3)
-                    LaneFma(lane + 2 * LanesPerToken, s2, d * KScale(a2, nb, i));
+                    LaneFma(lane + 2 * LanesPerToken, i == 0, s2, d * KScale(a2, nb, i));
                 if (TS.Tokens >= 4)
-                    LaneFma(lane + 3 * LanesPerToken, s3, d * KScale(a3, nb, i));
+                    LaneFma(lane + 3 * LanesPerToken, i == 0, s3, d * KScale(a3, nb, i));
             }
             Q4KPanelMins(p, dmin, a, nb, i, lanes + 128);
             if (TS.Tokens >= 2)
@@ -194,9 +193,10 @@ internal static unsafe partial class X86Tiles
             s3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c3 + o)), scale);
     }
 
+    /// <summary>lane = fma(isum, scale, lane), from a zero lane on the first superblock (<paramref name="first"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LaneFma(float* lane, Vector512<int> isum, Vector512<float> scale) =>
-        Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), scale, Vector512.Load(lane)).Store(lane);
+    private static void LaneFma(float* lane, bool first, Vector512<int> isum, Vector512<float> scale) =>
+        Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), scale, first ? Vector512<float>.Zero : Vector512.Load(lane)).Store(lane);
 
     /// <summary>
     /// The four min lanes of one token: lane k = mins 2k, 2k + 1 against the activation sums of sub-blocks 2k, 2k + 1,
@@ -211,7 +211,7 @@ internal static unsafe partial class X86Tiles
         for (int k = 0; k < 4; k++)
         {
             var msum = Avx512BW.MultiplyAddAdjacent(Vector512.Load((short*)(p + Q4KMinsAt + 64 * k)), Vector512.Create(pairSums.GetElement(k)).AsInt16());
-            Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(msum), scale, Vector512.Load(mins + 16 * k)).Store(mins + 16 * k);
+            LaneFma(mins + 16 * k, i == 0, msum, scale);
         }
     }
 
@@ -325,8 +325,7 @@ internal static unsafe partial class X86Tiles
     private static void Q6KPanelTokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape
     {
         const int LanesPerToken = 8 * 16;
-        float* lanes = stackalloc float[4 * LanesPerToken];
-        new Span<float>(lanes, TS.Tokens * LanesPerToken).Clear();
+        float* lanes = stackalloc float[4 * LanesPerToken]; // not cleared: superblock 0 starts every lane from zero
         byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
         for (int i = 0; i < nb; i++)
         {
@@ -353,13 +352,13 @@ internal static unsafe partial class X86Tiles
                 // acc_q = fma(isum_q - 32 * (scales 2q, 2q + 1 . group sums 2q, 2q + 1), D_a * D, acc_q), as BiasedFinish.
                 var bias = Vector512.Load((short*)(p + Q6KBiasAt + 64 * q));
                 float* lane = lanes + 16 * q;
-                LaneFma(lane, s0 - Q6KBias(bias, sums0, q), d * KScale(a, nb, i));
+                LaneFma(lane, i == 0, s0 - Q6KBias(bias, sums0, q), d * KScale(a, nb, i));
                 if (TS.Tokens >= 2)
-                    LaneFma(lane + LanesPerToken, s1 - Q6KBias(bias, sums1, q), d * KScale(a1, nb, i));
+                    LaneFma(lane + LanesPerToken, i == 0, s1 - Q6KBias(bias, sums1, q), d * KScale(a1, nb, i));
                 if (TS.Tokens >= 3)
-                    LaneFma(lane + 2 * LanesPerToken, s2 - Q6KBias(bias, sums2, q), d * KScale(a2, nb, i));
+                    LaneFma(lane + 2 * LanesPerToken, i == 0, s2 - Q6KBias(bias, sums2, q), d * KScale(a2, nb, i));
                 if (TS.Tokens >= 4)
-                    LaneFma(lane + 3 * LanesPerToken, s3 - Q6KBias(bias, sums3, q), d * KScale(a3, nb, i));
+                    LaneFma(lane + 3 * LanesPerToken, i == 0, s3 - Q6KBias(bias, sums3, q), d * KScale(a3, nb, i));
             }
         }
         for (int t = 0; t < TS.Tokens; t++)
