@@ -63,4 +63,36 @@ public class WorkerPoolTests
         Assert.Equal(0, allocated);
         GC.KeepAlive(m);
     }
+
+    /// <summary>
+    /// Jobs far apart (workers and caller both give up spinning and block on their events) allocate nothing on any
+    /// thread, not even the first time a worker blocks: the events' lazily created lock objects must exist already.
+    /// </summary>
+    [Fact]
+    public void JobsAfterIdleGapsAllocateNothingOnAnyThread()
+    {
+        using var pool = new WorkerPool(3);
+        int total = 0;
+        Action<int> job = part => Interlocked.Add(ref total, part);
+        Action<int> slowWorkers = part =>
+        {
+            if (part > 0)
+                Thread.Sleep(30);
+        };
+        pool.Run(job); // JIT and first-call work
+        long workers = pool.WorkerAllocatedBytes();
+        long caller = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            Thread.Sleep(30); // far longer than the spin window: the workers block on their events
+            pool.Run(job);
+        }
+        // A job slow enough that the caller blocks waiting for the workers.
+        pool.Run(slowWorkers);
+        long callerAllocated = GC.GetAllocatedBytesForCurrentThread() - caller;
+        long workersAllocated = pool.WorkerAllocatedBytes() - workers;
+        Assert.Equal(6 * (0 + 1 + 2), total);
+        Assert.Equal(0, callerAllocated);
+        Assert.Equal(0, workersAllocated);
+    }
 }
