@@ -43,7 +43,16 @@ public unsafe struct BlockQ8_0
     /// The activation quantizer llama.cpp's x86 CPU backend runs (<c>quantize_row_q8_0</c>, AVX2): multiplier
     /// 127 / amax and round-half-even. It differs from the reference in the last bit of a few codes.
     /// </summary>
-    internal static void QuantizeActivations(ReadOnlySpan<float> src, Span<byte> dst) => Quantize(src, dst, activation: true);
+    internal static void QuantizeActivations(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        if (Kernels.ActivationQuantizer.IsAccelerated)
+            Kernels.ActivationQuantizer.QuantizeQ8_0(src, dst);
+        else
+            QuantizeActivationsReference(src, dst);
+    }
+
+    /// <summary>The scalar reference of <see cref="QuantizeActivations"/>: the oracle of the vectorised quantizer and its fallback.</summary>
+    internal static void QuantizeActivationsReference(ReadOnlySpan<float> src, Span<byte> dst) => Quantize(src, dst, activation: true);
 
     private static void Quantize(ReadOnlySpan<float> src, Span<byte> dst, bool activation)
     {

@@ -45,6 +45,15 @@ public unsafe struct BlockQ8_K
     /// </summary>
     internal static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
     {
+        if (Kernels.ActivationQuantizer.IsAccelerated)
+            Kernels.ActivationQuantizer.QuantizeQ8K(src, dst);
+        else
+            QuantizeReference(src, dst);
+    }
+
+    /// <summary>The scalar reference of <see cref="Quantize"/>: the oracle of the vectorised quantizer and its fallback.</summary>
+    internal static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
+    {
         int nb = QuantMath.CheckBlocks(dst.Length, src.Length, ByteSize, BlockSize, "Q8_K");
         fixed (byte* p = dst)
         {

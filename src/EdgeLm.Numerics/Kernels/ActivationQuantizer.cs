@@ -1,0 +1,118 @@
+using System.Runtime.Intrinsics;
+using EdgeLm.Numerics.Quants;
+
+namespace EdgeLm.Numerics.Kernels;
+
+/// <summary>
+/// Vectorised quantizers for activation rows: the very bytes of the scalar references
+/// (<see cref="BlockQ8_K.QuantizeReference"/>, <see cref="BlockQ8_0.QuantizeActivationsReference"/>), which stay
+/// the oracle and the fallback. Every matmul of a prompt quantizes its input rows once, so these run on
+/// tokens x width values per matrix.
+/// </summary>
+/// <remarks>
+/// Why the bytes are equal: a code is round-half-to-even of one float product (the same product in a vector lane as
+/// in the scalar loop), and the block maximum is an exact maximum. A block holding a NaN or an infinity, whose
+/// maximum the vector and scalar comparisons treat differently, goes to the scalar reference.
+/// </remarks>
+internal static unsafe class ActivationQuantizer
+{
+    /// <summary>True where the 256-bit vector paths run in hardware (otherwise callers use the scalar references).</summary>
+    public static bool IsAccelerated => Vector256.IsHardwareAccelerated;
+
+    /// <summary>Q8_K blocks of 256 values: codes round(-127 / max * x) where max is the first value of largest magnitude.</summary>
+    public static void QuantizeQ8K(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int nb = QuantMath.CheckBlocks(dst.Length, src.Length, BlockQ8_K.ByteSize, BlockQ8_K.BlockSize, "Q8_K");
+        fixed (float* x0 = src)
+        fixed (byte* p = dst)
+        {
+            for (int i = 0; i < nb; i++)
+            {
+                float* x = x0 + i * BlockQ8_K.BlockSize;
+                var block = (BlockQ8_K*)(p + (long)i * BlockQ8_K.ByteSize);
+                float amax = MaxMagnitude(x, BlockQ8_K.BlockSize);
+                if (!float.IsFinite(amax))
+                {
+                    BlockQ8_K.QuantizeReference(new ReadOnlySpan<float>(x, BlockQ8_K.BlockSize), new Span<byte>(block, BlockQ8_K.ByteSize));
+                    continue;
+                }
+                if (amax == 0)
+                {
+                    new Span<byte>(block, BlockQ8_K.ByteSize).Clear();
+                    continue;
+                }
+                int first = 0;
+                while (MathF.Abs(x[first]) != amax)
+                    first++;
+                float iscale = -127.0f / x[first];
+                var scale = Vector256.Create(iscale);
+                var top = Vector256.Create(127);
+                for (int k = 0; k < BlockQ8_K.BlockSize; k += 32)
+                {
+                    var q0 = Vector256.Min(Codes(x + k, scale), top);
+                    var q1 = Vector256.Min(Codes(x + k + 8, scale), top);
+                    var q2 = Vector256.Min(Codes(x + k + 16, scale), top);
+                    var q3 = Vector256.Min(Codes(x + k + 24, scale), top);
+                    block->BSums[k / 16] = (short)Vector256.Sum(q0 + q1);
+                    block->BSums[k / 16 + 1] = (short)Vector256.Sum(q2 + q3);
+                    Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store(block->Qs + k);
+                }
+                block->D = 1 / iscale;
+            }
+        }
+    }
+
+    /// <summary>Q8_0 blocks of 32 activations: D = half(amax / 127), codes round(127 / amax * x).</summary>
+    public static void QuantizeQ8_0(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int nb = QuantMath.CheckBlocks(dst.Length, src.Length, BlockQ8_0.ByteSize, BlockQ8_0.BlockSize, "Q8_0");
+        fixed (float* x0 = src)
+        fixed (byte* p = dst)
+        {
+            for (int i = 0; i < nb; i++)
+            {
+                float* x = x0 + i * BlockQ8_0.BlockSize;
+                var block = (BlockQ8_0*)(p + (long)i * BlockQ8_0.ByteSize);
+                float amax = MaxMagnitude(x, BlockQ8_0.BlockSize);
+                if (!float.IsFinite(amax))
+                {
+                    BlockQ8_0.QuantizeActivationsReference(new ReadOnlySpan<float>(x, BlockQ8_0.BlockSize), new Span<byte>(block, BlockQ8_0.ByteSize));
+                    continue;
+                }
+                block->D = HalfConvert.ToHalf(amax / 127);
+                var scale = Vector256.Create(amax != 0 ? 127.0f / amax : 0.0f);
+                var q0 = Codes(x, scale);
+                var q1 = Codes(x + 8, scale);
+                var q2 = Codes(x + 16, scale);
+                var q3 = Codes(x + 24, scale);
+                Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store(block->Qs);
+            }
+        }
+    }
+
+    /// <summary>round-half-to-even(x[0..7] * scale) as integers.</summary>
+    private static Vector256<int> Codes(float* x, Vector256<float> scale) =>
+        Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x) * scale));
+
+    /// <summary>max |x[j]| over <paramref name="n"/> values (a multiple of 32); NaN or infinity when the block holds one.</summary>
+    private static float MaxMagnitude(float* x, int n)
+    {
+        var m0 = Vector256.Abs(Vector256.Load(x));
+        var m1 = Vector256.Abs(Vector256.Load(x + 8));
+        var m2 = Vector256.Abs(Vector256.Load(x + 16));
+        var m3 = Vector256.Abs(Vector256.Load(x + 24));
+        for (int k = 32; k < n; k += 32)
+        {
+            m0 = Vector256.Max(m0, Vector256.Abs(Vector256.Load(x + k)));
+            m1 = Vector256.Max(m1, Vector256.Abs(Vector256.Load(x + k + 8)));
+            m2 = Vector256.Max(m2, Vector256.Abs(Vector256.Load(x + k + 16)));
+            m3 = Vector256.Max(m3, Vector256.Abs(Vector256.Load(x + k + 24)));
+        }
+        // Vector256.Max and MathF.Max both return NaN when either side is NaN, so a NaN anywhere shows in the result.
+        var all = Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3));
+        float max = all[0];
+        for (int j = 1; j < 8; j++)
+            max = MathF.Max(max, all[j]);
+        return max;
+    }
+}
