@@ -33,7 +33,9 @@ public sealed record MemoryBreakdown(long Weights, long KvCache, long Activation
 /// kv (Q8_0)   = L x 2 x context x KV / 32 x 34                          (keys and values [context, KV] in Q8_0 blocks)
 /// activations = 4B (3E + 2Q + 2KV + 2F) + 2 x (4B C + 2C + 64)          (forward buffers; matmul scratch, grown by doubling)
 ///             + T x (2 x (8 x 4C + 64))                                 (per-thread weight panels, grown by doubling)
-///             + T x (8 G P + 2 x (4 G max(hd, P) + 2 max(hd, P)))       (per-thread attention scores/probabilities + scratch)
+///             + T x (8 A P + 8 A hd                                    (per-thread attention scores/probabilities, gathered queries/outputs,
+///                    + 2 x (4 A max(hd, P) + 2 max(hd, P))                  matmul scratch
+///                    + 2 x (32 max(hd, P) + 128))                           and weight panels; A = G x ForwardState.AttentionTokensPerUnit)
 ///             + 64 KiB                                                  (the session's objects, worker team, RoPE tables)
 /// logits      = 4 V
 /// tokenizer   = 4 E (2L + 1) + 4 L (Q + 2KV) + 4 x (header bytes of the file, mostly the vocabulary) + 128 V + 256 KiB
@@ -66,7 +68,8 @@ public static class MemoryModel
         long forward = 4 * B * (3 * E + 2 * Q + 2 * KV + 2 * F) + 4L * p.RopeDimensionCount;
         long matmul = 2 * (4 * B * C + 2 * C + 64);
         long panels = threads * 2 * (8 * 4 * C + 64);
-        long attention = threads * (8 * G * P + 2 * (4 * G * Math.Max(hd, P) + 2 * Math.Max(hd, P)));
+        long A = G * ForwardState.AttentionTokensPerUnit(p, context), width = Math.Max(hd, P);
+        long attention = threads * (8 * A * P + 8 * A * hd + 2 * (4 * A * width + 2 * width) + 2 * (32 * width + 128));
         return forward + matmul + panels + attention + (64 << 10);
     }
 

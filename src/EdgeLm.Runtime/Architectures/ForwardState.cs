@@ -26,18 +26,35 @@ public sealed class ForwardState
         Up = new float[B * p.FeedForwardLength];
         MatMul = new MatMul(threads);
         int padded = (contextLength + 7) & ~7;
+        AttentionTokens = AttentionTokensPerUnit(p, contextLength);
+        int queries = AttentionTokens * p.GroupSize;
         Attention = new AttentionScratch[MatMul.Threads];
         for (int i = 0; i < Attention.Length; i++)
         {
-            Attention[i] = new AttentionScratch(p.GroupSize * padded);
+            Attention[i] = new AttentionScratch(queries * padded, queries * p.HeadDimension);
             // Grown now for the longest context, so attention never allocates while decoding.
-            Attention[i].MatMul.Reserve(GgmlType.F16, Math.Max(p.HeadDimension, padded), p.GroupSize);
+            Attention[i].MatMul.Reserve(GgmlType.F16, Math.Max(p.HeadDimension, padded), queries);
             if (p.HeadDimension % BlockQ8_0.BlockSize == 0)
-                Attention[i].MatMul.Reserve(GgmlType.Q8_0, p.HeadDimension, p.GroupSize); // queries against a Q8_0 key cache
+                Attention[i].MatMul.Reserve(GgmlType.Q8_0, p.HeadDimension, queries); // queries against a Q8_0 key cache
         }
         RopeCos = new float[p.RopeDimensionCount / 2];
         RopeSin = new float[p.RopeDimensionCount / 2];
     }
+
+    /// <summary>
+    /// Tokens of a prompt that attend together as one unit of work (against one KV head): up to 16, so each key and
+    /// value the cache holds is read once for all of them, but fewer when 16 x GroupSize rows of scores over the whole
+    /// context would pass 64 Ki floats (256 KiB per thread).
+    /// </summary>
+    public static int AttentionTokensPerUnit(TransformerHyperParameters p, int contextLength)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        long padded = (contextLength + 7L) & ~7L;
+        return (int)Math.Clamp((64L << 10) / (p.GroupSize * padded), 1, 16);
+    }
+
+    /// <summary>Tokens per attention unit (<see cref="AttentionTokensPerUnit"/>).</summary>
+    public int AttentionTokens { get; }
 
     /// <summary>Most tokens one forward call can take.</summary>
     public int MaxBatch { get; }
@@ -88,14 +105,23 @@ public sealed class ForwardState
     internal Transformer.AttentionJob? AttentionJob;
 }
 
-/// <summary>What one thread needs to attend one KV head's group of query heads at one position.</summary>
-internal sealed class AttentionScratch(int groupTimesPaddedContext)
+/// <summary>
+/// What one thread needs to attend one unit: a KV head's group of query heads for up to
+/// <see cref="ForwardState.AttentionTokens"/> consecutive tokens (A = tokens x GroupSize query rows).
+/// </summary>
+internal sealed class AttentionScratch(int queryRowsTimesPaddedContext, int queryRowsTimesHeadDimension)
 {
-    /// <summary>Scores, then probabilities, of the group's query heads, [GroupSize, positions] (row stride = positions).</summary>
-    public float[] Scores { get; } = new float[groupTimesPaddedContext];
+    /// <summary>Scores, then probabilities, of the unit's query rows, [A, positions] (row stride = positions).</summary>
+    public float[] Scores { get; } = new float[queryRowsTimesPaddedContext];
 
-    /// <summary>The probabilities padded with zeros to a multiple of 8 positions, [GroupSize, padded positions].</summary>
-    public float[] Probabilities { get; } = new float[groupTimesPaddedContext];
+    /// <summary>The probabilities padded with zeros to a multiple of 8 positions, [A, padded positions].</summary>
+    public float[] Probabilities { get; } = new float[queryRowsTimesPaddedContext];
+
+    /// <summary>The unit's queries gathered from the batch (token rows are QueryLength apart there), [A, HeadDimension].</summary>
+    public float[] Queries { get; } = new float[queryRowsTimesHeadDimension];
+
+    /// <summary>The unit's attention output before it is scattered back to the batch's rows, [A, HeadDimension].</summary>
+    public float[] Output { get; } = new float[queryRowsTimesHeadDimension];
 
     /// <summary>A single-threaded multiplier (own activation scratch) for the two small products per unit.</summary>
     public MatMul MatMul { get; } = new(1);

@@ -150,13 +150,18 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
 
     /// <summary>
     /// Causal attention of the batch's <paramref name="T"/> tokens (positions start..start+T-1, already in the cache)
-    /// into s.AttentionHeads, [T, HeadCount * HeadDimension]. The units of work are (token, KV head) pairs, taken
-    /// by the worker threads from a shared counter; each unit is two small products on its thread:
+    /// into s.AttentionHeads, [T, HeadCount * HeadDimension]. The units of work are (token block, KV head) pairs, taken
+    /// by the worker threads from a shared counter. A block is up to <see cref="ForwardState.AttentionTokens"/>
+    /// consecutive tokens (one while decoding): their A = tokens x GroupSize queries meet the keys together, so each
+    /// key is read once per block, not once per token. Each unit is two small products on its thread, over the
+    /// n_max positions the block's last token sees:
     /// <code>
-    /// scores[i, j] = scale * K[j] . q_i          (i over the KV head's group of query heads, j over positions 0..n-1)
-    /// probs[i]     = softmax(scores[i])          (padded with zeros to a multiple of 8 positions)
+    /// scores[i, j] = scale * K[j] . q_i          (i over the A queries, j over positions 0..n_max-1)
+    /// probs[i]     = softmax(scores[i, 0..n_i])  (n_i = the positions query i's token sees; zeros after, to a multiple of 8)
     /// out_i[d]     = V^T[d] . probs[i]
     /// </code>
+    /// A query's scores beyond its own n_i are computed and then ignored (the causal mask), and its zero probabilities
+    /// add exact zeros, so every output equals the one a token-by-token pass gives.
     /// Like llama.cpp with an F16 cache (no flash attention), the queries are rounded to half precision before meeting
     /// the keys, and so are the probabilities before meeting the values; both products sum over eight float lanes.
     /// With a Q8_0 key cache the queries are quantized to Q8_0 and meet the keys in integer dot products, as llama.cpp
@@ -172,7 +177,8 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
         job.Cache = cache;
         job.Block = block;
         job.Start = start;
-        job.Units = T * HyperParameters.KeyValueHeadCount;
+        job.Tokens = T;
+        job.Units = (T + s.AttentionTokens - 1) / s.AttentionTokens * HyperParameters.KeyValueHeadCount;
         if (job.Units == 1 || s.MatMul.Threads == 1)
             job.Run(0);
         else
@@ -196,13 +202,14 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
         public Action<int> RunPart { get; }
 
         public KeyValueCache? Cache;
-        public int Block, Start, Units;
+        public int Block, Start, Tokens, Units;
 
         public void Run(int part)
         {
             var p = _model.HyperParameters;
             var scratch = _state.Attention[part];
             int kvHeads = p.KeyValueHeadCount, D = p.HeadDimension, G = p.GroupSize, Q = p.QueryLength;
+            int tokensPerUnit = _state.AttentionTokens;
             float scale = 1f / MathF.Sqrt(D);
             var cache = Cache!;
             while (true)
@@ -210,33 +217,54 @@ public sealed class Transformer(TransformerHyperParameters hyperParameters, Tran
                 int unit = Interlocked.Increment(ref _state.NextAttentionUnit) - 1;
                 if (unit >= Units)
                     return;
-                int t = unit / kvHeads, g = unit % kvHeads;
-                int n = Start + t + 1, padded = (n + 7) & ~7;
-                var queries = _state.Query.AsSpan(t * Q + g * G * D, G * D);
-                var scores = scratch.Scores.AsSpan(0, G * n);
-                scratch.MatMul.Multiply(cache.KeyMatrix(Block, g, n), queries, scores, G);
-                var output = _state.AttentionHeads.AsSpan(t * Q + g * G * D, G * D);
+                int t0 = unit / kvHeads * tokensPerUnit, g = unit % kvHeads;
+                int tokens = Math.Min(tokensPerUnit, Tokens - t0), A = tokens * G;
+                int nMax = Start + t0 + tokens, paddedMax = (nMax + 7) & ~7;
+
+                // The unit's queries, [A, D]: one token's group is contiguous in the batch; several are gathered.
+                Span<float> queries;
+                if (tokens == 1)
+                    queries = _state.Query.AsSpan(t0 * Q + g * G * D, G * D);
+                else
+                {
+                    queries = scratch.Queries.AsSpan(0, A * D);
+                    for (int k = 0; k < tokens; k++)
+                        _state.Query.AsSpan((t0 + k) * Q + g * G * D, G * D).CopyTo(queries.Slice(k * G * D));
+                }
+                var scores = scratch.Scores.AsSpan(0, A * nMax);
+                scratch.MatMul.Multiply(cache.KeyMatrix(Block, g, nMax), queries, scores, A);
+
                 if (cache.ValueType == KvCacheType.Q8_0)
                 {
-                    var values = cache.ValueRows(Block, g, n);
-                    for (int i = 0; i < G; i++)
+                    for (int i = 0; i < A; i++)
                     {
-                        var row = scores.Slice(i * n, n);
+                        int t = t0 + i / G, n = Start + t + 1;
+                        var row = scores.Slice(i * nMax, n);
                         TensorPrimitives.Multiply(row, scale, row);
-                        AttentionKernels.SoftmaxWeightedSum(row, values, output.Slice(i * D, D));
+                        var output = _state.AttentionHeads.AsSpan(t * Q + g * G * D + i % G * D, D);
+                        AttentionKernels.SoftmaxWeightedSum(row, cache.ValueRows(Block, g, n), output);
                     }
                     continue;
                 }
-                var probs = scratch.Probabilities.AsSpan(0, G * padded);
-                for (int i = 0; i < G; i++)
+                var probs = scratch.Probabilities.AsSpan(0, A * paddedMax);
+                for (int i = 0; i < A; i++)
                 {
-                    var row = scores.Slice(i * n, n);
+                    int n = Start + t0 + i / G + 1;
+                    var row = scores.Slice(i * nMax, n);
                     TensorPrimitives.Multiply(row, scale, row);
                     Activations.Softmax(row);
-                    row.CopyTo(probs.Slice(i * padded, n));
-                    probs.Slice(i * padded + n, padded - n).Clear();
+                    row.CopyTo(probs.Slice(i * paddedMax, n));
+                    probs.Slice(i * paddedMax + n, paddedMax - n).Clear();
                 }
-                scratch.MatMul.Multiply(cache.ValueMatrix(Block, g, padded), probs, output, G);
+                if (tokens == 1)
+                {
+                    scratch.MatMul.Multiply(cache.ValueMatrix(Block, g, paddedMax), probs, _state.AttentionHeads.AsSpan(t0 * Q + g * G * D, G * D), G);
+                    continue;
+                }
+                var gathered = scratch.Output.AsSpan(0, A * D);
+                scratch.MatMul.Multiply(cache.ValueMatrix(Block, g, paddedMax), probs, gathered, A);
+                for (int k = 0; k < tokens; k++)
+                    gathered.Slice(k * G * D, G * D).CopyTo(_state.AttentionHeads.AsSpan((t0 + k) * Q + g * G * D, G * D));
             }
         }
     }
