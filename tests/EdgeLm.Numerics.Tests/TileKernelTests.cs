@@ -233,63 +233,6 @@ public class TileKernelTests
     }
 
     /// <summary>
-    /// The F16 decode tiles widen a group of sixteen weights cheaply (scaled, normal floats) unless it holds a
-    /// subnormal half, and exactly otherwise; both must give the same products. Rows B equal rows A except that the
-    /// first weight of every group is a subnormal half where the activation is zero: A takes the cheap path
-    /// everywhere, B the exact one, and every output must be bit-identical (one and two rows, one to three tokens).
-    /// </summary>
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [Trait("Category", "Simd")]
-    public void F16CheapAndExactWideningGiveTheSameProducts(int tokens)
-    {
-        const int rows = 2, columns = 336; // 21 groups of sixteen
-        var rng = new Random(5 + tokens);
-        var a = GC.AllocateUninitializedArray<byte>(rows * columns * 2, pinned: true);
-        var b = GC.AllocateUninitializedArray<byte>(rows * columns * 2, pinned: true);
-        var ha = MemoryMarshal.Cast<byte, Half>(a.AsSpan());
-        var hb = MemoryMarshal.Cast<byte, Half>(b.AsSpan());
-        for (int i = 0; i < ha.Length; i++)
-        {
-            Half h;
-            do h = (Half)((rng.NextDouble() * 2 - 1) * 0.05);
-            while (Half.IsSubnormal(h) || h == Half.Zero);
-            ha[i] = h;
-            hb[i] = i % 16 == 0 ? BitConverter.UInt16BitsToHalf((ushort)(1 + rng.Next(0x3FF) | (rng.Next(2) << 15))) : h;
-        }
-        var x = TestData.Gaussian(tokens * columns, seed: 6);
-        for (int t = 0; t < tokens; t++)
-            for (int c = 0; c < columns; c += 16)
-                x[t * columns + c] = 0;
-        float[] Run(byte[] m)
-        {
-            var w = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(m, 0), GgmlType.F16, rows, columns);
-            var y = new float[tokens * rows];
-            using var matmul = new MatMul(1);
-            matmul.Multiply(w, x, y, tokens);
-            return y;
-        }
-        float[] cheap = Run(a), exact = Run(b);
-        for (int i = 0; i < cheap.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(cheap[i]) == BitConverter.SingleToInt32Bits(exact[i]), $"output {i}: {cheap[i]} (cheap) != {exact[i]} (exact)");
-        // And both are the dot product (tolerance: float sums in a different order than the reference's).
-        for (int t = 0; t < tokens; t++)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                double sum = 0;
-                for (int c = 0; c < columns; c++)
-                    sum += (double)ha[r * columns + c] * (double)(Half)x[t * columns + c];
-                Assert.Equal(sum, cheap[t * rows + r], 1e-4);
-            }
-        }
-        GC.KeepAlive(a);
-        GC.KeepAlive(b);
-    }
-
-    /// <summary>
     /// The two- and three-matrix products (one job, activations prepared once per layout) give exactly what single
     /// products give, for matrices of one type, of types sharing a layout (Q4_K with Q6_K), and of unrelated types.
     /// </summary>

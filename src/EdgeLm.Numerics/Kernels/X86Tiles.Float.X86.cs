@@ -240,38 +240,22 @@ internal static unsafe partial class X86Tiles
                 if (TS.Rows == 2)
                     Sse.Prefetch0(w1 + c * TW.WeightBytes + PrefetchDistance);
             }
-            // Sixteen weights of each row, widened one of two ways with the same products: when no half among them is
-            // subnormal, cheaply (F16: times 2^-112, all normal floats) against the prepared activations as they are
-            // (F16: times 2^112); otherwise true-valued (no subnormal float, whose FMAs take microcode assists)
-            // against the activations scaled back down.
-            bool exact = TW.HasSubnormal16(w, c, ref largest);
-            if (TS.Rows == 2)
-                exact |= TW.HasSubnormal16(w1, c, ref largest);
-            Vector256<float> wa, wb, va = default, vb = default;
-            if (exact)
-            {
-                TW.WidenTrue16(w, c, out wa, out wb);
-                if (TS.Rows == 2)
-                    TW.WidenTrue16(w1, c, out va, out vb);
-            }
-            else
-            {
-                TW.WidenScaled16(w, c, out wa, out wb);
-                if (TS.Rows == 2)
-                    TW.WidenScaled16(w1, c, out va, out vb);
-            }
-            var down = Vector256.Create(exact ? TwoMinus112 : 1f);
-            var xa = Activations<TW>(x0 + c, down);
-            var xb = Activations<TW>(x0 + c + 8, down);
+            // True-valued weights against the activations scaled back down (both exact: the products are unchanged).
+            TW.WidenTrue16(w, c, ref largest, out var wa, out var wb);
+            var xa = Down<TW>(x0 + c);
+            var xb = Down<TW>(x0 + c + 8);
             acc0 = Fma.MultiplyAdd(wb, xb, Fma.MultiplyAdd(wa, xa, acc0));
             if (TS.Rows == 2)
+            {
+                TW.WidenTrue16(w1, c, ref largest, out var va, out var vb);
                 accRow1 = Fma.MultiplyAdd(vb, xb, Fma.MultiplyAdd(va, xa, accRow1));
+            }
             if (TS.Tokens >= 2)
-                acc1 = Fma.MultiplyAdd(wb, Activations<TW>(x1 + c + 8, down), Fma.MultiplyAdd(wa, Activations<TW>(x1 + c, down), acc1));
+                acc1 = Fma.MultiplyAdd(wb, Down<TW>(x1 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x1 + c), acc1));
             if (TS.Tokens >= 3)
-                acc2 = Fma.MultiplyAdd(wb, Activations<TW>(x2 + c + 8, down), Fma.MultiplyAdd(wa, Activations<TW>(x2 + c, down), acc2));
+                acc2 = Fma.MultiplyAdd(wb, Down<TW>(x2 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x2 + c), acc2));
             if (TS.Tokens >= 4)
-                acc3 = Fma.MultiplyAdd(wb, Activations<TW>(x3 + c + 8, down), Fma.MultiplyAdd(wa, Activations<TW>(x3 + c, down), acc3));
+                acc3 = Fma.MultiplyAdd(wb, Down<TW>(x3 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x3 + c), acc3));
         }
         if (c < full)
         {
@@ -303,13 +287,10 @@ internal static unsafe partial class X86Tiles
             y[3 * yStride] = Sum8(acc3) + FloatTail<TW>(w, x3, full, columns);
     }
 
-    /// <summary>
-    /// Eight prepared activations times <paramref name="down"/> (F16's are prepared scaled by 2^112: 2^-112 undoes that
-    /// for true-valued weights, 1 keeps it for scaled ones); other formats' as they are.
-    /// </summary>
+    /// <summary>Eight prepared activations as the true-valued weights need them: F16's are scaled by 2^112, undone here.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Activations<TW>(float* x, Vector256<float> down) where TW : struct, IFloatWeights =>
-        TW.Type == GgmlType.F16 ? Vector256.Load(x) * down : Vector256.Load(x);
+    private static Vector256<float> Down<TW>(float* x) where TW : struct, IFloatWeights =>
+        TW.Type == GgmlType.F16 ? Vector256.Load(x) * Vector256.Create(TwoMinus112) : Vector256.Load(x);
 
     /// <summary>The products of columns [from, to) added one by one (to - from &lt; 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -369,19 +350,10 @@ internal static unsafe partial class X86Tiles
         static abstract float Widen1(byte* row, int c);
 
         /// <summary>
-        /// F16: whether weights c..c+15 hold a subnormal half (zero is not one), tracking the largest magnitude as
-        /// <see cref="Widen8"/> does. Other formats: false.
-        /// </summary>
-        static abstract bool HasSubnormal16(byte* row, int c, ref Vector256<ushort> largest);
-
-        /// <summary>Weights c..c+15 as <see cref="Widen8"/> gives them (F16: times 2^-112), without tracking.</summary>
-        static abstract void WidenScaled16(byte* row, int c, out Vector256<float> first, out Vector256<float> second);
-
-        /// <summary>
         /// Weights c..c+15 as their true float values (F16: not times 2^-112, and never a subnormal float, whose FMAs
-        /// take microcode assists), without tracking.
+        /// take microcode assists), tracking the largest F16 magnitude as <see cref="Widen8"/> does.
         /// </summary>
-        static abstract void WidenTrue16(byte* row, int c, out Vector256<float> first, out Vector256<float> second);
+        static abstract void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second);
     }
 
     private struct F32Weights : IFloatWeights
@@ -398,16 +370,9 @@ internal static unsafe partial class X86Tiles
         }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Widen1(byte* row, int c) => ((float*)row)[c];
-        public static bool HasSubnormal16(byte* row, int c, ref Vector256<ushort> largest) => false;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenScaled16(byte* row, int c, out Vector256<float> first, out Vector256<float> second)
-        {
-            first = Vector256.Load((float*)row + c);
-            second = Vector256.Load((float*)row + c + 8);
-        }
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenTrue16(byte* row, int c, out Vector256<float> first, out Vector256<float> second) =>
-            WidenScaled16(row, c, out first, out second);
+        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second) =>
+            Widen16(row, c, ref largest, out first, out second);
     }
 
     private struct F16Weights : IFloatWeights
@@ -442,27 +407,10 @@ internal static unsafe partial class X86Tiles
         public static float Widen1(byte* row, int c) => HalfConvert.ToSingle(((ushort*)row)[c]) * TwoMinus112;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static bool HasSubnormal16(byte* row, int c, ref Vector256<ushort> largest)
-        {
-            var magnitude = Vector256.Load((ushort*)row + c) & Vector256.Create((ushort)0x7FFF);
-            largest = Avx2.Max(largest, magnitude);
-            // Plus 0x7C00, exactly the magnitudes 1..0x3FF (the subnormals) land above 0x7C00 as signed words: zero
-            // lands on it, and normal, infinite and NaN magnitudes wrap below zero.
-            return Vector256.GreaterThanAny((magnitude + Vector256.Create((ushort)0x7C00)).AsInt16(), Vector256.Create((short)0x7C00));
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenScaled16(byte* row, int c, out Vector256<float> first, out Vector256<float> second)
-        {
-            var h = (short*)row + c;
-            first = Scaled(h);
-            second = Scaled(h + 8);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenTrue16(byte* row, int c, out Vector256<float> first, out Vector256<float> second)
+        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second)
         {
             var h = (ushort*)row + c;
+            largest = Avx2.Max(largest, Vector256.Load(h) & Vector256.Create((ushort)0x7FFF));
             first = True8(h);
             second = True8(h + 8);
         }
@@ -500,15 +448,8 @@ internal static unsafe partial class X86Tiles
         }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Widen1(byte* row, int c) => HalfConvert.FromBf16(((ushort*)row)[c]);
-        public static bool HasSubnormal16(byte* row, int c, ref Vector256<ushort> largest) => false;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenScaled16(byte* row, int c, out Vector256<float> first, out Vector256<float> second)
-        {
-            Vector256<ushort> unused = default;
-            Widen16(row, c, ref unused, out first, out second);
-        }
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenTrue16(byte* row, int c, out Vector256<float> first, out Vector256<float> second) =>
-            WidenScaled16(row, c, out first, out second);
+        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second) =>
+            Widen16(row, c, ref largest, out first, out second);
     }
 }
