@@ -233,6 +233,35 @@ public class TileKernelTests
     }
 
     /// <summary>
+    /// The Q4_K panel's scale and min pairs, D and DMin, built with byte permutes (AVX-512 VBMI) equal the row-by-row
+    /// build byte for byte, over random superblocks of sixteen rows (the codes are built by the same code either way).
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Simd")]
+    public void Q4KPanelScalesTransposedEqualTheRowByRowBuild()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
+            return; // the transposed build runs only where VBMI is; elsewhere the row-by-row build is the only one
+        const int columns = 512, rows = 16;
+        int stride = (int)GgmlTypeInfo.RowBytes(GgmlType.Q4_K, columns);
+        var m = new byte[stride * rows];
+        for (int seed = 0; seed < 20; seed++)
+        {
+            for (int r = 0; r < rows; r++)
+                TestData.WeightRow(GgmlType.Q4_K, columns, seed: 1000 * seed + r).CopyTo(m.AsSpan(r * stride));
+            for (int block = 0; block < columns / 256; block++)
+            {
+                var byRow = new byte[X86Tiles.Q4KPanelBlockBytes];
+                var transposed = new byte[X86Tiles.Q4KPanelBlockBytes];
+                X86Tiles.BuildQ4KPanelScales(m.AsSpan(block * BlockQ4_K.ByteSize), stride, byRow, transposed: false);
+                X86Tiles.BuildQ4KPanelScales(m.AsSpan(block * BlockQ4_K.ByteSize), stride, transposed, transposed: true);
+                Assert.True(byRow.AsSpan(64 * 64).SequenceEqual(transposed.AsSpan(64 * 64)), $"seed {seed}, superblock {block}");
+                Assert.Contains(byRow.Skip(64 * 64), b => b != 0);
+            }
+        }
+    }
+
+    /// <summary>
     /// The two- and three-matrix products (one job, activations prepared once per layout) give exactly what single
     /// products give, for matrices of one type, of types sharing a layout (Q4_K with Q6_K), and of unrelated types.
     /// </summary>

@@ -20,7 +20,7 @@ namespace EdgeLm.Numerics.Kernels;
 /// </remarks>
 internal static unsafe partial class X86Tiles
 {
-    private const int Q4KPanelBlockBytes = 64 * 64 + 8 * 64 + 4 * 64 + 64 + 64;
+    internal const int Q4KPanelBlockBytes = 64 * 64 + 8 * 64 + 4 * 64 + 64 + 64;
     private const int Q4KScalesAt = 64 * 64, Q4KMinsAt = Q4KScalesAt + 8 * 64, Q4KDAt = Q4KMinsAt + 4 * 64, Q4KDMinAt = Q4KDAt + 64;
 
     /// <summary>
@@ -74,6 +74,17 @@ internal static unsafe partial class X86Tiles
     [SkipLocalsInit]
     private static void BuildQ4KPanel(byte* x, long wStride, byte* p)
     {
+        if (Avx512Vbmi.IsSupported)
+            Q4KPanelScalesTransposed(x, wStride, p);
+        else
+            Q4KPanelScalesByRow(x, wStride, p);
+        Q4KPanelCodes(x, wStride, p);
+    }
+
+    /// <summary>The panel block's scale pairs, min pairs, D and DMin, row by row (the reference for the transposed build).</summary>
+    [SkipLocalsInit]
+    private static void Q4KPanelScalesByRow(byte* x, long wStride, byte* p)
+    {
         var scalePairs = (int*)(p + Q4KScalesAt);
         var minPairs = (int*)(p + Q4KMinsAt);
         var d = (float*)(p + Q4KDAt);
@@ -90,6 +101,99 @@ internal static unsafe partial class X86Tiles
             d[r] = HalfConvert.ToSingle(*(ushort*)row);
             dmin[r] = HalfConvert.ToSingle(*(ushort*)(row + 2));
         }
+    }
+
+    /// <summary>
+    /// The same bytes as <see cref="Q4KPanelScalesByRow"/>, with the sixteen rows' unpacked scales and mins
+    /// (16 bytes each) transposed by byte permutes (vpermt2b) instead of scattered one by one: output vector m holds
+    /// columns 4m..4m+3 of the 16 x 16 byte matrix, column by column, each column the sixteen rows in order.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void Q4KPanelScalesTransposed(byte* x, long wStride, byte* p)
+    {
+        var d = (float*)(p + Q4KDAt);
+        var dmin = (float*)(p + Q4KDMinAt);
+        byte* rows = stackalloc byte[256];
+        for (int r = 0; r < 16; r++)
+        {
+            byte* row = x + r * wStride;
+            ScalesAndMins(row + 4).GetLower().Store(rows + 16 * r);
+            d[r] = HalfConvert.ToSingle(*(ushort*)row);
+            dmin[r] = HalfConvert.ToSingle(*(ushort*)(row + 2));
+        }
+        var z0 = Vector512.Load(rows);
+        var z1 = Vector512.Load(rows + 64);
+        var z2 = Vector512.Load(rows + 128);
+        var z3 = Vector512.Load(rows + 192);
+        // Output byte 16q + r of vector m = byte 4m + q of row r: index 16 (r mod 8) + 4m + q into rows 0-7 (z0, z1)
+        // or rows 8-15 (z2, z3), the two picked per byte by r >= 8.
+        var index = Vector512.Create(
+            (byte)0, 16, 32, 48, 64, 80, 96, 112, 0, 16, 32, 48, 64, 80, 96, 112,
+            1, 17, 33, 49, 65, 81, 97, 113, 1, 17, 33, 49, 65, 81, 97, 113,
+            2, 18, 34, 50, 66, 82, 98, 114, 2, 18, 34, 50, 66, 82, 98, 114,
+            3, 19, 35, 51, 67, 83, 99, 115, 3, 19, 35, 51, 67, 83, 99, 115);
+        var upperRows = Vector512.Create(
+            (byte)0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255,
+            0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255,
+            0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255,
+            0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255);
+        var scales03 = Columns(z0, z1, z2, z3, index, upperRows);
+        var scales47 = Columns(z0, z1, z2, z3, index + Vector512.Create((byte)4), upperRows);
+        var mins03 = Columns(z0, z1, z2, z3, index + Vector512.Create((byte)8), upperRows);
+        var mins47 = Columns(z0, z1, z2, z3, index + Vector512.Create((byte)12), upperRows);
+
+        var scalePairs = (int*)(p + Q4KScalesAt);
+        ScalePair(scales03.GetLower().GetLower(), scalePairs);
+        ScalePair(scales03.GetLower().GetUpper(), scalePairs + 16);
+        ScalePair(scales03.GetUpper().GetLower(), scalePairs + 32);
+        ScalePair(scales03.GetUpper().GetUpper(), scalePairs + 48);
+        ScalePair(scales47.GetLower().GetLower(), scalePairs + 64);
+        ScalePair(scales47.GetLower().GetUpper(), scalePairs + 80);
+        ScalePair(scales47.GetUpper().GetLower(), scalePairs + 96);
+        ScalePair(scales47.GetUpper().GetUpper(), scalePairs + 112);
+        var minPairs = (int*)(p + Q4KMinsAt);
+        MinPair(mins03.GetLower().GetLower(), mins03.GetLower().GetUpper(), minPairs);
+        MinPair(mins03.GetUpper().GetLower(), mins03.GetUpper().GetUpper(), minPairs + 16);
+        MinPair(mins47.GetLower().GetLower(), mins47.GetLower().GetUpper(), minPairs + 32);
+        MinPair(mins47.GetUpper().GetLower(), mins47.GetUpper().GetUpper(), minPairs + 48);
+
+        static Vector512<byte> Columns(Vector512<byte> z0, Vector512<byte> z1, Vector512<byte> z2, Vector512<byte> z3, Vector512<byte> index, Vector512<byte> upperRows) =>
+            Vector512.ConditionalSelect(upperRows, Avx512Vbmi.PermuteVar64x8x2(z2, index, z3), Avx512Vbmi.PermuteVar64x8x2(z0, index, z1));
+
+        // Sixteen rows' scale in both 16-bit halves (for vpmaddwd).
+        static void ScalePair(Vector128<byte> column, int* dst)
+        {
+            var v = Avx512F.ConvertToVector512Int32(column);
+            (v | (v << 16)).Store(dst);
+        }
+
+        // Sixteen rows' mins 2k (low half) and 2k + 1 (high half).
+        static void MinPair(Vector128<byte> even, Vector128<byte> odd, int* dst) =>
+            (Avx512F.ConvertToVector512Int32(even) | (Avx512F.ConvertToVector512Int32(odd) << 16)).Store(dst);
+    }
+
+    /// <summary>
+    /// Tests' entry to the two scale builds: the scale part of the panel block for the superblocks at
+    /// <paramref name="superblock"/> (sixteen rows <paramref name="wStride"/> bytes apart), into <paramref name="block"/>.
+    /// </summary>
+    internal static void BuildQ4KPanelScales(ReadOnlySpan<byte> superblock, long wStride, Span<byte> block, bool transposed)
+    {
+        if (superblock.Length < 15 * wStride + BlockQ4_K.ByteSize || block.Length < Q4KPanelBlockBytes)
+            throw new ArgumentException("Sixteen Q4_K rows and a whole panel block are needed.");
+        if (transposed && !Avx512Vbmi.IsSupported)
+            throw new PlatformNotSupportedException("The transposed build needs AVX-512 VBMI.");
+        fixed (byte* x = superblock, p = block)
+        {
+            if (transposed)
+                Q4KPanelScalesTransposed(x, wStride, p);
+            else
+                Q4KPanelScalesByRow(x, wStride, p);
+        }
+    }
+
+    /// <summary>The panel block's codes: sub-blocks 2c and 2c + 1 of each half of the sixteen rows, transposed to lane = row.</summary>
+    private static void Q4KPanelCodes(byte* x, long wStride, byte* p)
+    {
         for (int half = 0; half < 2; half++)
         {
             byte* rows = x + 8 * half * wStride;
