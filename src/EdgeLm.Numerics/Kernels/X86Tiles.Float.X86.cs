@@ -62,15 +62,13 @@ internal static unsafe partial class X86Tiles
                 byte* row = w + r * wStride;
                 float* dst = rows + r * rowFloats;
                 int c = 0;
+                // F16: the vector part holds the true weights, widened exactly without subnormal floats (w * 2^-112 is
+                // subnormal for a subnormal half, and operations on it take microcode assists); the activations are
+                // scaled back down to match, so products are unchanged. The tail keeps w * 2^-112 against them as they are.
                 for (; c < full; c += 8)
-                    TW.Widen8(row, c, ref largest).Store(dst + c);
+                    TW.WidenTrue8(row, c, ref largest).Store(dst + c);
                 for (; c < columns; c++)
                     dst[c] = TW.Widen1(row, c);
-                // F16: keep the true weights in the vector part, not w * 2^-112 (subnormal for subnormal halves, whose
-                // FMAs take microcode assists); the activations are scaled back down to match, so products are unchanged.
-                if (TW.Type == GgmlType.F16)
-                    for (c = 0; c < full; c += 8)
-                        (Vector256.Load(dst + c) * Two112).Store(dst + c);
             }
             if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
                 exactPairs |= 1 << pair;
@@ -354,6 +352,9 @@ internal static unsafe partial class X86Tiles
         /// take microcode assists), tracking the largest F16 magnitude as <see cref="Widen8"/> does.
         /// </summary>
         static abstract void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second);
+
+        /// <summary>Weights c..c+7 as <see cref="WidenTrue16"/> gives them.</summary>
+        static abstract Vector256<float> WidenTrue8(byte* row, int c, ref Vector256<ushort> largest);
     }
 
     private struct F32Weights : IFloatWeights
@@ -373,6 +374,8 @@ internal static unsafe partial class X86Tiles
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second) =>
             Widen16(row, c, ref largest, out first, out second);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> WidenTrue8(byte* row, int c, ref Vector256<ushort> largest) => Widen8(row, c, ref largest);
     }
 
     private struct F16Weights : IFloatWeights
@@ -415,6 +418,14 @@ internal static unsafe partial class X86Tiles
             second = True8(h + 8);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> WidenTrue8(byte* row, int c, ref Vector256<ushort> largest)
+        {
+            var h = (ushort*)row + c;
+            largest = Avx2.Max(largest, Vector256.Create(Vector128.Load(h), Vector128<ushort>.Zero) & Vector256.Create((ushort)0x7FFF));
+            return True8(h);
+        }
+
         /// <summary>
         /// Exact half to float without subnormal floats: a normal half re-biased in the exponent field (+112), a
         /// subnormal one converted from its integer mantissa times 2^-24; the sign put back. (Infinities and NaNs come
@@ -451,5 +462,7 @@ internal static unsafe partial class X86Tiles
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second) =>
             Widen16(row, c, ref largest, out first, out second);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> WidenTrue8(byte* row, int c, ref Vector256<ushort> largest) => Widen8(row, c, ref largest);
     }
 }

@@ -31,8 +31,8 @@ internal static unsafe partial class X86Tiles
             float* dst = pairs + 2L * pair * full;
             for (int c = 0; c < full; c += 8)
             {
-                TW.Widen8(row0, c, ref largest).Store(dst + 2 * c);
-                TW.Widen8(row1, c, ref largest).Store(dst + 2 * c + 8);
+                TW.WidenTrue8(row0, c, ref largest).Store(dst + 2 * c);
+                TW.WidenTrue8(row1, c, ref largest).Store(dst + 2 * c + 8);
             }
             for (int c = full; c < columns; c++)
             {
@@ -42,18 +42,11 @@ internal static unsafe partial class X86Tiles
             if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
                 exactPairs |= 1 << pair;
         }
-        // F16 weights come out of widening as w * 2^-112, which is a float subnormal for every subnormal half (and
-        // tiny for the rest): FMAs on subnormal operands take microcode assists that made F16 prompts ~4x slower. The
-        // panel stores the true weights instead (w * 2^-112 * 2^112, exact) and scales the activations back down
-        // (a * 2^112 * 2^-112, exact): every product is the same real number, so the results do not change.
-        float activationScale = 1f;
-        if (TW.Type == GgmlType.F16)
-        {
-            var up = Vector512.Create(Two112);
-            for (long i = 0; i < 8L * full; i += 16)
-                (Vector512.Load(pairs + i) * up).Store(pairs + i);
-            activationScale = TwoMinus112;
-        }
+        // F16 weights widened the cheap way come out as w * 2^-112, a float subnormal for every subnormal half:
+        // operations on subnormal operands take microcode assists (they made F16 prompts ~4x slower). The panel holds
+        // the true weights instead, widened exactly without subnormal floats, and the activations (prepared times
+        // 2^112) are scaled back down: every product is the same real number, so the results do not change.
+        float activationScale = TW.Type == GgmlType.F16 ? TwoMinus112 : 1f;
         for (int t0 = 0; t0 < tokens; t0 += 4)
         {
             byte* at = a + t0 * aStride;
