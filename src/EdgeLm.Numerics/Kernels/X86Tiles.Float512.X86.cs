@@ -29,12 +29,24 @@ internal static unsafe partial class X86Tiles
             Vector256<ushort> largest = default;
             byte* row0 = w + 2 * pair * wStride, row1 = row0 + wStride;
             float* dst = pairs + 2L * pair * full;
-            for (int c = 0; c < full; c += 8)
+            int c = 0;
+            if (TW.Type == GgmlType.F16)
+            {
+                // Sixteen halves of each row per step in 512-bit registers, regrouped into the pair layout.
+                for (; c + 16 <= full; c += 16)
+                {
+                    var w0 = TrueHalves16((ushort*)row0 + c, ref largest);
+                    var w1 = TrueHalves16((ushort*)row1 + c, ref largest);
+                    Vector512.Create(w0.GetLower(), w1.GetLower()).Store(dst + 2 * c);
+                    Vector512.Create(w0.GetUpper(), w1.GetUpper()).Store(dst + 2 * c + 16);
+                }
+            }
+            for (; c < full; c += 8)
             {
                 TW.WidenTrue8(row0, c, ref largest).Store(dst + 2 * c);
                 TW.WidenTrue8(row1, c, ref largest).Store(dst + 2 * c + 8);
             }
-            for (int c = full; c < columns; c++)
+            for (c = full; c < columns; c++)
             {
                 tails[2 * pair * rest + c - full] = TW.Widen1(row0, c);
                 tails[(2 * pair + 1) * rest + c - full] = TW.Widen1(row1, c);
@@ -69,6 +81,24 @@ internal static unsafe partial class X86Tiles
             for (int t = 0; t < tokens; t++)
                 FloatTileExact<TW, Tile2x1>(w + 2 * pair * wStride, wStride, a + t * aStride, aStride, y + t * yStride + 2 * pair, yStride, columns);
         }
+    }
+
+    /// <summary>
+    /// Sixteen halves to their exact float values without subnormal floats, as F16Weights.True8 does eight: a normal
+    /// half re-biased in the exponent field, a subnormal one converted from its integer mantissa times 2^-24, the sign
+    /// put back; tracks the largest magnitude (infinities and NaNs come out finite here; the caller checks).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> TrueHalves16(ushort* h, ref Vector256<ushort> largest)
+    {
+        var halves = Vector256.Load(h);
+        largest = Avx2.Max(largest, halves & Vector256.Create((ushort)0x7FFF));
+        var raw = Avx512F.ConvertToVector512Int32(halves);
+        var magnitude = raw & Vector512.Create(0x7FFF);
+        var normal = ((magnitude << 13) + Vector512.Create(0x38000000)).AsSingle();
+        var subnormal = Avx512F.ConvertToVector512Single(magnitude) * Vector512.Create(5.9604644775390625e-8f); // 2^-24
+        var value = Vector512.ConditionalSelect(Vector512.LessThan(magnitude, Vector512.Create(0x400)).AsSingle(), subnormal, normal);
+        return value | ((raw & Vector512.Create(0x8000)) << 16).AsSingle();
     }
 
     /// <summary>Eight widened rows (as four interleaved pairs) against TS.Tokens tokens: y[r + t * yStride].</summary>
