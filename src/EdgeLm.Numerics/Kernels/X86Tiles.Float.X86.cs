@@ -413,6 +413,14 @@ internal static unsafe partial class X86Tiles
         public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second)
         {
             var h = (ushort*)row + c;
+            if (UsesAvx512)
+            {
+                // The same values, sixteen at a time in one 512-bit register, then split for the eight-lane sums.
+                var both = TrueHalves16(h, ref largest);
+                first = both.GetLower();
+                second = both.GetUpper();
+                return;
+            }
             largest = Avx2.Max(largest, Vector256.Load(h) & Vector256.Create((ushort)0x7FFF));
             first = True8(h);
             second = True8(h + 8);
