@@ -106,7 +106,7 @@ internal static class Program
             }
             var engines = a.Engines.ToDictionary(e => e, e => EngineResult.From(rounds[e], errors.GetValueOrDefault(e)));
             var peers = engines.Where(p => EngineNames.IsLlamaCpp(p.Key)).ToDictionary();
-            results.Add(new ModelResult(name, model.Description, type.ToUpperInvariant(), path, new FileInfo(path).Length,
+            results.Add(new ModelResult(name, model.Description, type.ToUpperInvariant(), Shown(path, root), new FileInfo(path).Length,
                                         engines, Ratios.Of(engines.GetValueOrDefault(EngineNames.EdgeLm), peers)));
         }
 
@@ -132,6 +132,18 @@ internal static class Program
             log.WriteLine($"wrote {a.JsonPath}");
         }
         return anyFailed ? 1 : 0;
+    }
+
+    /// <summary>
+    /// A model path as the results record it: relative to the repository when inside it (results are committed, and
+    /// this machine's folders mean nothing elsewhere), otherwise as given.
+    /// </summary>
+    private static string Shown(string path, string? root)
+    {
+        if (root is null)
+            return path;
+        string relative = Path.GetRelativePath(root, Path.GetFullPath(path));
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
     }
 
     /// <summary>The folder holding EdgeLm.slnx above this program or the working folder, if any.</summary>
