@@ -34,10 +34,57 @@ internal static unsafe partial class X86Tiles
 
     private static int Q4KPanelBytes(int columns) => columns / KBlock * Q4KPanelBlockBytes;
 
-    /// <summary>Sixteen Q4_K rows against <paramref name="tokens"/> tokens, writing y[t * yStride + r] for r &lt; 16.</summary>
-    private static void Q4KPanel16(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
+    /// <summary>A k-quant format's sixteen-row panel: when it pays, its tile kernels, its panel build and its token kernels.</summary>
+    private interface IKQuantPanel
     {
-        if (tokens < Q4KPanelMinTokens)
+        /// <summary>Fewer tokens than this take the tile kernels.</summary>
+        static abstract int MinTokens { get; }
+
+        /// <summary>Bytes of one weight superblock.</summary>
+        static abstract int WeightBlockBytes { get; }
+
+        /// <summary>Bytes of one panel block (one superblock of sixteen rows).</summary>
+        static abstract int PanelBlockBytes { get; }
+
+        static abstract void Tile<TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns) where TS : struct, ITileShape;
+
+        static abstract void Build(byte* x, long wStride, byte* p);
+
+        static abstract void Tokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape;
+    }
+
+    private readonly struct Q4KPanel : IKQuantPanel
+    {
+        public static int MinTokens => Q4KPanelMinTokens;
+        public static int WeightBlockBytes => BlockQ4_K.ByteSize;
+        public static int PanelBlockBytes => Q4KPanelBlockBytes;
+        public static void Tile<TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns) where TS : struct, ITileShape =>
+            Q4K<TS>(w, wStride, a, aStride, y, yStride, columns);
+        public static void Build(byte* x, long wStride, byte* p) => BuildQ4KPanel(x, wStride, p);
+        public static void Tokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape =>
+            Q4KPanelTokens<TS>(panel, nb, a, aStride, y, yStride);
+    }
+
+    private readonly struct Q6KPanel : IKQuantPanel
+    {
+        public static int MinTokens => Q6KPanelMinTokens;
+        public static int WeightBlockBytes => BlockQ6_K.ByteSize;
+        public static int PanelBlockBytes => Q6KPanelBlockBytes;
+        public static void Tile<TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns) where TS : struct, ITileShape =>
+            Q6K<TS>(w, wStride, a, aStride, y, yStride, columns);
+        public static void Build(byte* x, long wStride, byte* p) => BuildQ6KPanel(x, wStride, p);
+        public static void Tokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape =>
+            Q6KPanelTokens<TS>(panel, nb, a, aStride, y, yStride);
+    }
+
+    /// <summary>
+    /// Sixteen rows of a k-quant format against <paramref name="tokens"/> tokens, writing y[t * yStride + r] for r &lt; 16:
+    /// below TP.MinTokens row by row with the tile kernels, otherwise through a panel built once for all tokens.
+    /// </summary>
+    private static void KQuantPanel16<TP>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
+        where TP : struct, IKQuantPanel
+    {
+        if (tokens < TP.MinTokens)
         {
             for (int r = 0; r < 16; r++)
             {
@@ -47,10 +94,10 @@ internal static unsafe partial class X86Tiles
                     float* yt = y + t * yStride + r;
                     switch (Math.Min(4, tokens - t))
                     {
-                        case 4: Q4K<Tile1x4>(wr, wStride, at, aStride, yt, yStride, columns); break;
-                        case 3: Q4K<Tile1x3>(wr, wStride, at, aStride, yt, yStride, columns); break;
-                        case 2: Q4K<Tile1x2>(wr, wStride, at, aStride, yt, yStride, columns); break;
-                        default: Q4K<Tile1x1>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        case 4: TP.Tile<Tile1x4>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        case 3: TP.Tile<Tile1x3>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        case 2: TP.Tile<Tile1x2>(wr, wStride, at, aStride, yt, yStride, columns); break;
+                        default: TP.Tile<Tile1x1>(wr, wStride, at, aStride, yt, yStride, columns); break;
                     }
                 }
             }
@@ -58,15 +105,15 @@ internal static unsafe partial class X86Tiles
         }
         int nb = columns / KBlock;
         for (int i = 0; i < nb; i++)
-            BuildQ4KPanel(w + (long)i * BlockQ4_K.ByteSize, wStride, panel + (long)i * Q4KPanelBlockBytes);
+            TP.Build(w + (long)i * TP.WeightBlockBytes, wStride, panel + (long)i * TP.PanelBlockBytes);
         int t0 = 0;
         for (; t0 + 4 <= tokens; t0 += 4)
-            Q4KPanelTokens<Tile1x4>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride);
+            TP.Tokens<Tile1x4>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride);
         switch (tokens - t0)
         {
-            case 3: Q4KPanelTokens<Tile1x3>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
-            case 2: Q4KPanelTokens<Tile1x2>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
-            case 1: Q4KPanelTokens<Tile1x1>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 3: TP.Tokens<Tile1x3>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 2: TP.Tokens<Tile1x2>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
+            case 1: TP.Tokens<Tile1x1>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
         }
     }
 
@@ -319,54 +366,14 @@ internal static unsafe partial class X86Tiles
         }
     }
 
+    // The Q6_K panel gives the numbers of Q6K<TS> lane for lane, as the Q4_K panel does for Q4K<TS>. Step s (codes
+    // 32s..32s+31) of integer lane q takes scale 2s + q / 4; the bias (codes are stored + 32) comes off per lane before
+    // the float step. Panel of one superblock: [s 0-7][q 0-7] 64 bytes (lane r = codes 32s + 4q.. + 3 of row r),
+    // 16 x 16 int32 scale pairs (scale g in both words), 8 x 16 int32 bias pairs (scales 2q and 2q + 1), 16 floats D.
     private const int Q6KPanelBlockBytes = 64 * 64 + 16 * 64 + 8 * 64 + 64;
     private const int Q6KScalesAt = 64 * 64, Q6KBiasAt = Q6KScalesAt + 16 * 64, Q6KDAt = Q6KBiasAt + 8 * 64;
 
     private static int Q6KPanelBytes(int columns) => columns / KBlock * Q6KPanelBlockBytes;
-
-    /// <summary>
-    /// Sixteen Q6_K rows against <paramref name="tokens"/> tokens, writing y[t * yStride + r] for r &lt; 16: the numbers
-    /// of <see cref="Q6K{TS}"/> lane for lane, as the Q4_K panel does for <see cref="Q4K{TS}"/>. Step s (codes 32s..32s+31)
-    /// of integer lane q takes scale 2s + q / 4; the bias (codes are stored + 32) comes off per lane before the float step.
-    /// </summary>
-    /// <remarks>
-    /// Panel of one superblock: [s 0-7][q 0-7] 64 bytes (lane r = codes 32s + 4q.. + 3 of row r), 16 x 16 int32 scale
-    /// pairs (scale g in both words), 8 x 16 int32 bias pairs (scales 2q and 2q + 1), 16 floats D.
-    /// </remarks>
-    private static void Q6KPanel16(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns, int tokens, byte* panel)
-    {
-        if (tokens < Q6KPanelMinTokens)
-        {
-            for (int r = 0; r < 16; r++)
-            {
-                for (int t = 0; t < tokens; t += 4)
-                {
-                    byte* wr = w + r * wStride, at = a + t * aStride;
-                    float* yt = y + t * yStride + r;
-                    switch (Math.Min(4, tokens - t))
-                    {
-                        case 4: Q6K<Tile1x4>(wr, wStride, at, aStride, yt, yStride, columns); break;
-                        case 3: Q6K<Tile1x3>(wr, wStride, at, aStride, yt, yStride, columns); break;
-                        case 2: Q6K<Tile1x2>(wr, wStride, at, aStride, yt, yStride, columns); break;
-                        default: Q6K<Tile1x1>(wr, wStride, at, aStride, yt, yStride, columns); break;
-                    }
-                }
-            }
-            return;
-        }
-        int nb = columns / KBlock;
-        for (int i = 0; i < nb; i++)
-            BuildQ6KPanel(w + (long)i * BlockQ6_K.ByteSize, wStride, panel + (long)i * Q6KPanelBlockBytes);
-        int t0 = 0;
-        for (; t0 + 4 <= tokens; t0 += 4)
-            Q6KPanelTokens<Tile1x4>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride);
-        switch (tokens - t0)
-        {
-            case 3: Q6KPanelTokens<Tile1x3>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
-            case 2: Q6KPanelTokens<Tile1x2>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
-            case 1: Q6KPanelTokens<Tile1x1>(panel, nb, a + t0 * aStride, aStride, y + t0 * yStride, yStride); break;
-        }
-    }
 
     /// <summary>Lays out superblock <paramref name="x"/> of sixteen rows (<paramref name="wStride"/> apart) as one Q6_K panel block.</summary>
     private static void BuildQ6KPanel(byte* x, long wStride, byte* p)

@@ -41,11 +41,11 @@ internal static unsafe partial class X86Tiles
     };
 
     private static TileKernels Q4KSet() => UsesAvx512
-        ? KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>, &Q4KPanel16, &Q4KPanelBytes)
+        ? KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>, &KQuantPanel16<Q4KPanel>, &Q4KPanelBytes)
         : KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>);
 
     private static TileKernels Q6KSet() => UsesAvx512
-        ? KQuantSet(&Q6K<Tile1x1>, &Q6K<Tile1x2>, &Q6K<Tile1x3>, &Q6K<Tile1x4>, &Q6K<Tile2x1>, &Q6KPanel16, &Q6KPanelBytes)
+        ? KQuantSet(&Q6K<Tile1x1>, &Q6K<Tile1x2>, &Q6K<Tile1x3>, &Q6K<Tile1x4>, &Q6K<Tile2x1>, &KQuantPanel16<Q6KPanel>, &Q6KPanelBytes)
         : KQuantSet(&Q6K<Tile1x1>, &Q6K<Tile1x2>, &Q6K<Tile1x3>, &Q6K<Tile1x4>, &Q6K<Tile2x1>);
 
     private static int KRowBytes(int columns) => AlignRow(columns / KBlock * BlockQ8_K.ByteSize);
