@@ -84,6 +84,52 @@ public class TileKernelTests
     }
 
     /// <summary>
+    /// Every finite half (zeros, all 2046 subnormals, every normal) widens to its exact value in the decode tiles and in
+    /// the prompt panels: the matrix holds each half once, 32 to a row, and one-hot activations (1.0 at one column, 0
+    /// elsewhere) pick out each weight, so every output is that weight times one plus zeros, exactly.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    [Trait("Category", "Simd")]
+    public void F16KernelsWidenEveryFiniteHalfExactly(int tokensPerCall)
+    {
+        const int columns = 32;
+        var finite = new List<ushort>();
+        for (int bits = 0; bits < 0x10000; bits++)
+        {
+            if ((bits & 0x7C00) != 0x7C00)
+                finite.Add((ushort)bits);
+        }
+        int rows = finite.Count / columns; // 63488 = 1984 x 32
+        Assert.Equal(rows * columns, finite.Count);
+        var halves = GC.AllocateArray<ushort>(finite.Count, pinned: true);
+        finite.CopyTo(halves);
+        var w = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(halves, 0), GgmlType.F16, rows, columns);
+        using var matmul = new MatMul(1);
+        var y = new float[tokensPerCall * rows];
+        for (int first = 0; first < columns; first += tokensPerCall)
+        {
+            var x = new float[tokensPerCall * columns];
+            for (int t = 0; t < tokensPerCall; t++)
+                x[t * columns + first + t] = 1f;
+            matmul.Multiply(w, x, y, tokensPerCall);
+            for (int t = 0; t < tokensPerCall; t++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    ushort h = halves[r * columns + first + t];
+                    float expected = (float)BitConverter.UInt16BitsToHalf(h);
+                    float got = y[t * rows + r];
+                    if (got != expected)
+                        Assert.Fail($"half 0x{h:X4} came out {got}, expected {expected} ({tokensPerCall} tokens per call)");
+                }
+            }
+        }
+        GC.KeepAlive(halves);
+    }
+
+    /// <summary>
     /// The same special halves inside a matrix: the prompt path (rows widened once into a panel) must give every
     /// output exactly as the single dot product does, whichever rows hold the infinity or NaN.
     /// </summary>

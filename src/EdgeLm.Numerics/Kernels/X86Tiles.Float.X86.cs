@@ -9,22 +9,18 @@ namespace EdgeLm.Numerics.Kernels;
 
 /// <summary>
 /// Float-format tile kernels (F32, F16, BF16) against float activations. Prepared activation row: the values rounded
-/// through the activation format (exactly what the F16/BF16 row would hold), padded to 64 bytes; for F16 weights they
-/// are also scaled by 2^112 (exact: |a| &lt;= 65504 after rounding to half, so a * 2^112 stays below float's maximum).
-/// Output = eight lanes of fused multiply-adds over columns 8k..8k+7 in order, summed in a fixed order, plus the
-/// last columns % 8 products added one by one.
+/// through the activation format (exactly what the F16/BF16 row would hold), padded to 64 bytes. Output = eight
+/// lanes of fused multiply-adds over columns 8k..8k+7 in order, summed in a fixed order, plus the last columns % 8
+/// products added one by one.
 /// </summary>
 /// <remarks>
-/// F16 weights are widened with three integer operations: sign-extend, shift the 15 magnitude bits into a float's
-/// exponent and mantissa fields, mask. That float is the half's value times 2^-112 (exactly, subnormal halves
-/// included), so against activations scaled by 2^112 every product is exactly w * a. Infinities and NaNs do not
-/// survive this, so each row's largest magnitude is tracked and a row holding one is redone with exact widening.
+/// F16 weights are widened to their exact float values without ever forming a subnormal float (a subnormal half is
+/// a normal float; a cheaper widening to w * 2^-112 would make it a float subnormal, and operations on those take
+/// microcode assists). Infinities and NaNs come out finite from the fast widening, so each row's largest magnitude
+/// is tracked and a row holding one is redone with the fully exact conversion.
 /// </remarks>
 internal static unsafe partial class X86Tiles
 {
-    private const float Two112 = 5.192296858534828e33f; // 2^112
-    private const float TwoMinus112 = 1.925929944387236e-34f; // 2^-112
-
     private static TileKernels FloatSet<TW>() where TW : struct, IFloatWeights => new()
     {
         PreparedLayout = 2000 + (int)TW.Type,
@@ -62,18 +58,14 @@ internal static unsafe partial class X86Tiles
                 byte* row = w + r * wStride;
                 float* dst = rows + r * rowFloats;
                 int c = 0;
-                // F16: the vector part holds the true weights, widened exactly without subnormal floats (w * 2^-112 is
-                // subnormal for a subnormal half, and operations on it take microcode assists); the activations are
-                // scaled back down to match, so products are unchanged. The tail keeps w * 2^-112 against them as they are.
                 for (; c < full; c += 8)
-                    TW.WidenTrue8(row, c, ref largest).Store(dst + c);
+                    TW.Widen8(row, c, ref largest).Store(dst + c);
                 for (; c < columns; c++)
                     dst[c] = TW.Widen1(row, c);
             }
             if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
                 exactPairs |= 1 << pair;
         }
-        var scale = Vector256.Create(TW.Type == GgmlType.F16 ? TwoMinus112 : 1f);
         for (int t0 = 0; t0 < tokens; t0 += 4)
         {
             int n = Math.Min(4, tokens - t0);
@@ -90,10 +82,10 @@ internal static unsafe partial class X86Tiles
                 float* w0 = rows + 2 * pair * rowFloats, w1 = w0 + rowFloats;
                 switch (n)
                 {
-                    case 4: FloatPanelTokens<Tile1x4>(w0, w1, at, aStride, yp, yStride, columns, scale); break;
-                    case 3: FloatPanelTokens<Tile1x3>(w0, w1, at, aStride, yp, yStride, columns, scale); break;
-                    case 2: FloatPanelTokens<Tile1x2>(w0, w1, at, aStride, yp, yStride, columns, scale); break;
-                    default: FloatPanelTokens<Tile1x1>(w0, w1, at, aStride, yp, yStride, columns, scale); break;
+                    case 4: FloatPanelTokens<Tile1x4>(w0, w1, at, aStride, yp, yStride, columns); break;
+                    case 3: FloatPanelTokens<Tile1x3>(w0, w1, at, aStride, yp, yStride, columns); break;
+                    case 2: FloatPanelTokens<Tile1x2>(w0, w1, at, aStride, yp, yStride, columns); break;
+                    default: FloatPanelTokens<Tile1x1>(w0, w1, at, aStride, yp, yStride, columns); break;
                 }
             }
         }
@@ -101,7 +93,7 @@ internal static unsafe partial class X86Tiles
 
     /// <summary>Two widened rows against TS.Tokens tokens: y[r + t * yStride].</summary>
     [SkipLocalsInit]
-    private static void FloatPanelTokens<TS>(float* w0, float* w1, byte* a, long aStride, float* y, long yStride, int columns, Vector256<float> scale)
+    private static void FloatPanelTokens<TS>(float* w0, float* w1, byte* a, long aStride, float* y, long yStride, int columns)
         where TS : struct, ITileShape
     {
         var x0 = (float*)a;
@@ -115,24 +107,24 @@ internal static unsafe partial class X86Tiles
         {
             var u = Vector256.Load(w0 + c);
             var v = Vector256.Load(w1 + c);
-            var t = Vector256.Load(x0 + c) * scale;
+            var t = Vector256.Load(x0 + c);
             a00 = Fma.MultiplyAdd(u, t, a00);
             a10 = Fma.MultiplyAdd(v, t, a10);
             if (TS.Tokens >= 2)
             {
-                t = Vector256.Load(x1 + c) * scale;
+                t = Vector256.Load(x1 + c);
                 a01 = Fma.MultiplyAdd(u, t, a01);
                 a11 = Fma.MultiplyAdd(v, t, a11);
             }
             if (TS.Tokens >= 3)
             {
-                t = Vector256.Load(x2 + c) * scale;
+                t = Vector256.Load(x2 + c);
                 a02 = Fma.MultiplyAdd(u, t, a02);
                 a12 = Fma.MultiplyAdd(v, t, a12);
             }
             if (TS.Tokens >= 4)
             {
-                t = Vector256.Load(x3 + c) * scale;
+                t = Vector256.Load(x3 + c);
                 a03 = Fma.MultiplyAdd(u, t, a03);
                 a13 = Fma.MultiplyAdd(v, t, a13);
             }
@@ -174,7 +166,7 @@ internal static unsafe partial class X86Tiles
         var f = new Span<float>(dst, columns);
         if (TW.Type == GgmlType.F16)
         {
-            // Round through half a chunk at a time, then scale.
+            // Round through half a chunk at a time.
             Span<Half> halves = stackalloc Half[256];
             for (int c = 0; c < columns; c += 256)
             {
@@ -182,7 +174,6 @@ internal static unsafe partial class X86Tiles
                 TensorPrimitives.ConvertToHalf(src.Slice(c, n), halves[..n]);
                 TensorPrimitives.ConvertToSingle(halves[..n], f.Slice(c, n));
             }
-            TensorPrimitives.Multiply(f, Two112, f);
         }
         else if (TW.Type == GgmlType.BF16)
         {
@@ -201,7 +192,6 @@ internal static unsafe partial class X86Tiles
         if (TW.Type == GgmlType.F16)
         {
             HalfConvert.WidenHalves((ushort*)src, (float*)dst, columns);
-            TensorPrimitives.Multiply(f, Two112, f);
         }
         else if (TW.Type == GgmlType.BF16)
         {
@@ -238,22 +228,21 @@ internal static unsafe partial class X86Tiles
                 if (TS.Rows == 2)
                     Sse.Prefetch0(w1 + c * TW.WeightBytes + PrefetchDistance);
             }
-            // True-valued weights against the activations scaled back down (both exact: the products are unchanged).
-            TW.WidenTrue16(w, c, ref largest, out var wa, out var wb);
-            var xa = Down<TW>(x0 + c);
-            var xb = Down<TW>(x0 + c + 8);
+            TW.Widen16(w, c, ref largest, out var wa, out var wb);
+            var xa = Vector256.Load(x0 + c);
+            var xb = Vector256.Load(x0 + c + 8);
             acc0 = Fma.MultiplyAdd(wb, xb, Fma.MultiplyAdd(wa, xa, acc0));
             if (TS.Rows == 2)
             {
-                TW.WidenTrue16(w1, c, ref largest, out var va, out var vb);
+                TW.Widen16(w1, c, ref largest, out var va, out var vb);
                 accRow1 = Fma.MultiplyAdd(vb, xb, Fma.MultiplyAdd(va, xa, accRow1));
             }
             if (TS.Tokens >= 2)
-                acc1 = Fma.MultiplyAdd(wb, Down<TW>(x1 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x1 + c), acc1));
+                acc1 = Fma.MultiplyAdd(wb, Vector256.Load(x1 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x1 + c), acc1));
             if (TS.Tokens >= 3)
-                acc2 = Fma.MultiplyAdd(wb, Down<TW>(x2 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x2 + c), acc2));
+                acc2 = Fma.MultiplyAdd(wb, Vector256.Load(x2 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x2 + c), acc2));
             if (TS.Tokens >= 4)
-                acc3 = Fma.MultiplyAdd(wb, Down<TW>(x3 + c + 8), Fma.MultiplyAdd(wa, Down<TW>(x3 + c), acc3));
+                acc3 = Fma.MultiplyAdd(wb, Vector256.Load(x3 + c + 8), Fma.MultiplyAdd(wa, Vector256.Load(x3 + c), acc3));
         }
         if (c < full)
         {
@@ -285,11 +274,6 @@ internal static unsafe partial class X86Tiles
             y[3 * yStride] = Sum8(acc3) + FloatTail<TW>(w, x3, full, columns);
     }
 
-    /// <summary>Eight prepared activations as the true-valued weights need them: F16's are scaled by 2^112, undone here.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Down<TW>(float* x) where TW : struct, IFloatWeights =>
-        TW.Type == GgmlType.F16 ? Vector256.Load(x) * Vector256.Create(TwoMinus112) : Vector256.Load(x);
-
     /// <summary>The products of columns [from, to) added one by one (to - from &lt; 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float FloatTail<TW>(byte* w, float* x, int from, int to) where TW : struct, IFloatWeights
@@ -317,17 +301,17 @@ internal static unsafe partial class X86Tiles
                 for (int c = 0; c < full; c += 8)
                 {
                     HalfConvert.WidenHalves(row + c, wf, 8);
-                    acc = Fma.MultiplyAdd(Vector256.Load(wf), Vector256.Load(x + c) * TwoMinus112, acc);
+                    acc = Fma.MultiplyAdd(Vector256.Load(wf), Vector256.Load(x + c), acc);
                 }
                 float tail = 0;
                 for (int c = full; c < columns; c++)
-                    tail = MathF.FusedMultiplyAdd(HalfConvert.ToSingle(row[c]), x[c] * TwoMinus112, tail);
+                    tail = MathF.FusedMultiplyAdd(HalfConvert.ToSingle(row[c]), x[c], tail);
                 y[r + t * yStride] = Sum8(acc) + tail;
             }
         }
     }
 
-    /// <summary>A float weight format as the float tile kernel reads it.</summary>
+    /// <summary>A float weight format as the float tile kernel reads it: every weight widened to its true float value.</summary>
     private interface IFloatWeights
     {
         static abstract GgmlType Type { get; }
@@ -336,25 +320,16 @@ internal static unsafe partial class X86Tiles
         static abstract int WeightBytes { get; }
 
         /// <summary>
-        /// Weights c..c+7 of the row at <paramref name="row"/> as floats (F16: times 2^-112); tracks the largest F16
-        /// magnitude seen (0x7C00 and up: an infinity or NaN).
+        /// Weights c..c+7 of the row at <paramref name="row"/> as floats; tracks the largest F16 magnitude seen
+        /// (0x7C00 and up: an infinity or NaN, which the fast F16 widening does not reproduce).
         /// </summary>
         static abstract Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest);
 
-        /// <summary>Weights c..c+15 as <see cref="Widen8"/> would give them, eight at a time.</summary>
+        /// <summary>Weights c..c+15 as <see cref="Widen8"/> gives them, eight at a time.</summary>
         static abstract void Widen16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second);
 
-        /// <summary>Weight <paramref name="c"/> as the kernel multiplies it.</summary>
+        /// <summary>Weight <paramref name="c"/> exactly.</summary>
         static abstract float Widen1(byte* row, int c);
-
-        /// <summary>
-        /// Weights c..c+15 as their true float values (F16: not times 2^-112, and never a subnormal float, whose FMAs
-        /// take microcode assists), tracking the largest F16 magnitude as <see cref="Widen8"/> does.
-        /// </summary>
-        static abstract void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second);
-
-        /// <summary>Weights c..c+7 as <see cref="WidenTrue16"/> gives them.</summary>
-        static abstract Vector256<float> WidenTrue8(byte* row, int c, ref Vector256<ushort> largest);
     }
 
     private struct F32Weights : IFloatWeights
@@ -371,11 +346,6 @@ internal static unsafe partial class X86Tiles
         }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Widen1(byte* row, int c) => ((float*)row)[c];
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second) =>
-            Widen16(row, c, ref largest, out first, out second);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> WidenTrue8(byte* row, int c, ref Vector256<ushort> largest) => Widen8(row, c, ref largest);
     }
 
     private struct F16Weights : IFloatWeights
@@ -384,38 +354,12 @@ internal static unsafe partial class X86Tiles
         public static int WeightBytes => 2;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest)
-        {
-            var h = (short*)row + c;
-            var raw = Vector256.Create(Vector128.Load((ushort*)h), Vector128<ushort>.Zero);
-            largest = Avx2.Max(largest, raw & Vector256.Create((ushort)0x7FFF));
-            return Scaled(h);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Widen16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second)
-        {
-            var h = (short*)row + c;
-            largest = Avx2.Max(largest, Vector256.Load((ushort*)h) & Vector256.Create((ushort)0x7FFF));
-            first = Scaled(h);
-            second = Scaled(h + 8);
-        }
-
-        /// <summary>Sign-extend, shift the magnitude into the exponent and mantissa fields, keep sign and those fields.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Scaled(short* h) =>
-            (Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(h), 13) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Widen1(byte* row, int c) => HalfConvert.ToSingle(((ushort*)row)[c]) * TwoMinus112;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second)
         {
             var h = (ushort*)row + c;
             if (UsesAvx512)
             {
-                // The same values, sixteen at a time in one 512-bit register, then split for the eight-lane sums.
+                // Sixteen at a time in one 512-bit register, then split for the eight-lane sums.
                 var both = TrueHalves16(h, ref largest);
                 first = both.GetLower();
                 second = both.GetUpper();
@@ -427,12 +371,15 @@ internal static unsafe partial class X86Tiles
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> WidenTrue8(byte* row, int c, ref Vector256<ushort> largest)
+        public static Vector256<float> Widen8(byte* row, int c, ref Vector256<ushort> largest)
         {
             var h = (ushort*)row + c;
             largest = Avx2.Max(largest, Vector256.Create(Vector128.Load(h), Vector128<ushort>.Zero) & Vector256.Create((ushort)0x7FFF));
             return True8(h);
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Widen1(byte* row, int c) => HalfConvert.ToSingle(((ushort*)row)[c]);
 
         /// <summary>
         /// Exact half to float without subnormal floats: a normal half re-biased in the exponent field (+112), a
@@ -467,10 +414,5 @@ internal static unsafe partial class X86Tiles
         }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Widen1(byte* row, int c) => HalfConvert.FromBf16(((ushort*)row)[c]);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void WidenTrue16(byte* row, int c, ref Vector256<ushort> largest, out Vector256<float> first, out Vector256<float> second) =>
-            Widen16(row, c, ref largest, out first, out second);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> WidenTrue8(byte* row, int c, ref Vector256<ushort> largest) => Widen8(row, c, ref largest);
     }
 }

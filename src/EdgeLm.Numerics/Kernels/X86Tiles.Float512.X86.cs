@@ -43,8 +43,8 @@ internal static unsafe partial class X86Tiles
             }
             for (; c < full; c += 8)
             {
-                TW.WidenTrue8(row0, c, ref largest).Store(dst + 2 * c);
-                TW.WidenTrue8(row1, c, ref largest).Store(dst + 2 * c + 8);
+                TW.Widen8(row0, c, ref largest).Store(dst + 2 * c);
+                TW.Widen8(row1, c, ref largest).Store(dst + 2 * c + 8);
             }
             for (c = full; c < columns; c++)
             {
@@ -54,21 +54,16 @@ internal static unsafe partial class X86Tiles
             if (TW.Type == GgmlType.F16 && Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
                 exactPairs |= 1 << pair;
         }
-        // F16 weights widened the cheap way come out as w * 2^-112, a float subnormal for every subnormal half:
-        // operations on subnormal operands take microcode assists (they made F16 prompts ~4x slower). The panel holds
-        // the true weights instead, widened exactly without subnormal floats, and the activations (prepared times
-        // 2^112) are scaled back down: every product is the same real number, so the results do not change.
-        float activationScale = TW.Type == GgmlType.F16 ? TwoMinus112 : 1f;
         for (int t0 = 0; t0 < tokens; t0 += 4)
         {
             byte* at = a + t0 * aStride;
             float* yt = y + t0 * yStride;
             switch (Math.Min(4, tokens - t0))
             {
-                case 4: FloatPanel512Tokens<Tile1x4>(pairs, tails, full, rest, at, aStride, yt, yStride, activationScale); break;
-                case 3: FloatPanel512Tokens<Tile1x3>(pairs, tails, full, rest, at, aStride, yt, yStride, activationScale); break;
-                case 2: FloatPanel512Tokens<Tile1x2>(pairs, tails, full, rest, at, aStride, yt, yStride, activationScale); break;
-                default: FloatPanel512Tokens<Tile1x1>(pairs, tails, full, rest, at, aStride, yt, yStride, activationScale); break;
+                case 4: FloatPanel512Tokens<Tile1x4>(pairs, tails, full, rest, at, aStride, yt, yStride); break;
+                case 3: FloatPanel512Tokens<Tile1x3>(pairs, tails, full, rest, at, aStride, yt, yStride); break;
+                case 2: FloatPanel512Tokens<Tile1x2>(pairs, tails, full, rest, at, aStride, yt, yStride); break;
+                default: FloatPanel512Tokens<Tile1x1>(pairs, tails, full, rest, at, aStride, yt, yStride); break;
             }
         }
         if (exactPairs == 0)
@@ -84,30 +79,35 @@ internal static unsafe partial class X86Tiles
     }
 
     /// <summary>
-    /// Sixteen halves to their exact float values without subnormal floats, as F16Weights.True8 does eight: a normal
-    /// half re-biased in the exponent field, a subnormal one converted from its integer mantissa times 2^-24, the sign
-    /// put back; tracks the largest magnitude (infinities and NaNs come out finite here; the caller checks).
+    /// Sixteen halves to their float values without subnormal floats (F16Weights.True8's results, but for -0, which
+    /// comes out +0: the same in every product the kernels add, whose sums start at +0); tracks the largest magnitude
+    /// (infinities and NaNs come out finite here; the caller checks). Eight vector operations after the load:
+    /// <list type="bullet">
+    /// <item>sign-extend, shift by 13 and mask: the sign lands in bit 31, exponent and mantissa in bits 13..27;</item>
+    /// <item>add 112 to the exponent: the exact value of every normal half;</item>
+    /// <item>zero and subnormal halves (exponent 0) get 113 instead, which makes the float ±(2^-14 + m 2^-24), then
+    /// lose ±2^-14 (their own sign and exponent bits, mantissa cleared): ±m 2^-24, exactly (Sterbenz), and
+    /// never subnormal (a subnormal half's magnitude is at least 2^-24, a normal float).</item>
+    /// </list>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TrueHalves16(ushort* h, ref Vector256<ushort> largest)
     {
         var halves = Vector256.Load(h);
         largest = Avx2.Max(largest, halves & Vector256.Create((ushort)0x7FFF));
-        var raw = Avx512F.ConvertToVector512Int32(halves);
-        var magnitude = raw & Vector512.Create(0x7FFF);
-        var normal = ((magnitude << 13) + Vector512.Create(0x38000000)).AsSingle();
-        var subnormal = Avx512F.ConvertToVector512Single(magnitude) * Vector512.Create(5.9604644775390625e-8f); // 2^-24
-        var value = Vector512.ConditionalSelect(Vector512.LessThan(magnitude, Vector512.Create(0x400)).AsSingle(), subnormal, normal);
-        return value | ((raw & Vector512.Create(0x8000)) << 16).AsSingle();
+        var raw = Avx512F.ConvertToVector512Int32(halves.AsInt16());
+        var bits = ((raw << 13) & Vector512.Create(unchecked((int)0x8FFFE000))) + Vector512.Create(0x38000000);
+        var rebiased = bits + Vector512.Create(0x00800000);
+        var offset = (rebiased & Vector512.Create(unchecked((int)0xFF800000))).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.Equals(raw & Vector512.Create(0x7C00), Vector512<int>.Zero).AsSingle(),
+            rebiased.AsSingle() - offset, bits.AsSingle());
     }
 
     /// <summary>Eight widened rows (as four interleaved pairs) against TS.Tokens tokens: y[r + t * yStride].</summary>
     [SkipLocalsInit]
-    private static void FloatPanel512Tokens<TS>(float* pairs, float* tails, int full, int rest, byte* a, long aStride, float* y, long yStride,
-        float activationScale)
+    private static void FloatPanel512Tokens<TS>(float* pairs, float* tails, int full, int rest, byte* a, long aStride, float* y, long yStride)
         where TS : struct, ITileShape
     {
-        var scale = Vector512.Create(activationScale);
         var x0 = (float*)a;
         var x1 = (float*)(a + aStride);
         var x2 = (float*)(a + 2 * aStride);
@@ -123,14 +123,14 @@ internal static unsafe partial class X86Tiles
             var w1 = Vector512.Load(p1 + 2 * c);
             var w2 = Vector512.Load(p2 + 2 * c);
             var w3 = Vector512.Load(p3 + 2 * c);
-            var t = Both(x0 + c) * scale;
+            var t = Both(x0 + c);
             a00 = Avx512F.FusedMultiplyAdd(w0, t, a00);
             a10 = Avx512F.FusedMultiplyAdd(w1, t, a10);
             a20 = Avx512F.FusedMultiplyAdd(w2, t, a20);
             a30 = Avx512F.FusedMultiplyAdd(w3, t, a30);
             if (TS.Tokens >= 2)
             {
-                t = Both(x1 + c) * scale;
+                t = Both(x1 + c);
                 a01 = Avx512F.FusedMultiplyAdd(w0, t, a01);
                 a11 = Avx512F.FusedMultiplyAdd(w1, t, a11);
                 a21 = Avx512F.FusedMultiplyAdd(w2, t, a21);
@@ -138,7 +138,7 @@ internal static unsafe partial class X86Tiles
             }
             if (TS.Tokens >= 3)
             {
-                t = Both(x2 + c) * scale;
+                t = Both(x2 + c);
                 a02 = Avx512F.FusedMultiplyAdd(w0, t, a02);
                 a12 = Avx512F.FusedMultiplyAdd(w1, t, a12);
                 a22 = Avx512F.FusedMultiplyAdd(w2, t, a22);
@@ -146,7 +146,7 @@ internal static unsafe partial class X86Tiles
             }
             if (TS.Tokens >= 4)
             {
-                t = Both(x3 + c) * scale;
+                t = Both(x3 + c);
                 a03 = Avx512F.FusedMultiplyAdd(w0, t, a03);
                 a13 = Avx512F.FusedMultiplyAdd(w1, t, a13);
                 a23 = Avx512F.FusedMultiplyAdd(w2, t, a23);
