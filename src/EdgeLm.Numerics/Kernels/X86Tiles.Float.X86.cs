@@ -217,6 +217,9 @@ internal static unsafe partial class X86Tiles
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, accRow1 = default;
         Vector256<ushort> largest = default;
         int full = columns & ~7;
+        // Two rows are read side by side: once a row is longer than half the prefetch distance, the first row's
+        // prefetch would land in the second row, which is being read already, so both reach a row further.
+        long ahead = TS.Rows == 2 && 2 * wStride > PrefetchDistance ? wStride + PrefetchDistance : PrefetchDistance;
         int c = 0;
         // Sixteen columns per step (two groups of eight, in order: the same lanes as eight at a time).
         for (; c + 16 <= full; c += 16)
@@ -224,9 +227,9 @@ internal static unsafe partial class X86Tiles
             if (TS.Tokens == 1)
             {
                 // Decode streams the weights once: ask for them well ahead (the next rows, a few KB on).
-                Sse.Prefetch0(w + c * TW.WeightBytes + PrefetchDistance);
+                Sse.Prefetch0(w + c * TW.WeightBytes + ahead);
                 if (TS.Rows == 2)
-                    Sse.Prefetch0(w1 + c * TW.WeightBytes + PrefetchDistance);
+                    Sse.Prefetch0(w1 + c * TW.WeightBytes + ahead);
             }
             TW.Widen16(w, c, ref largest, out var wa, out var wb);
             var xa = Vector256.Load(x0 + c);
