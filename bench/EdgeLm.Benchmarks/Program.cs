@@ -47,6 +47,8 @@ internal static class Program
     private static int Run(BenchArguments a, string[] args)
     {
         var log = Console.Error;
+        if (a.JsonPath is not null)
+            CheckJsonFolder(a.JsonPath);
         string? root = RepositoryRoot();
         string vocabulary = a.VocabularyPath
             ?? (root is null ? throw new UsageException("no repository found above this program; pass --vocab FILE.")
@@ -128,10 +130,41 @@ internal static class Program
         Console.Out.Write(Table.Markdown(report));
         if (a.JsonPath is not null)
         {
-            File.WriteAllText(a.JsonPath, JsonSerializer.Serialize(report, Json.Indented));
+            WriteReplacing(a.JsonPath, JsonSerializer.Serialize(report, Json.Indented));
             log.WriteLine($"wrote {a.JsonPath}");
         }
         return anyFailed ? 1 : 0;
+    }
+
+    /// <summary>Fails before any measuring when --json names a folder, or a file in a folder that does not exist.</summary>
+    private static void CheckJsonFolder(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw new UsageException($"--json: '{path}' is a folder, not a file name.");
+        string folder = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(folder))
+            throw new UsageException($"--json: folder '{folder}' does not exist.");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="text"/> to a temporary file beside <paramref name="path"/>, then renames it into place:
+    /// an earlier results file is replaced whole or left as it was, never half-written.
+    /// </summary>
+    private static void WriteReplacing(string path, string text)
+    {
+        string full = Path.GetFullPath(path);
+        string temporary = $"{full}.{Environment.ProcessId}.tmp";
+        try
+        {
+            File.WriteAllText(temporary, text);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
     }
 
     /// <summary>
