@@ -202,6 +202,60 @@ public class TileKernelTests
     }
 
     /// <summary>
+    /// The legacy formats' eight-row decode kernel widens the rows' block scales (and Q4_1/Q5_1 offsets) in vector
+    /// registers, while the single dot product looks them up one by one: with D and M set to zeros, subnormals, the
+    /// smallest and largest normals of both signs, and infinity, every output of one token still equals VecDot.Dot of
+    /// its row (NaN where it gives NaN).
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_1)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
+    [InlineData(GgmlType.Q8_0)]
+    [Trait("Category", "Simd")]
+    public void LegacyDecodeRowsWidenSpecialBlockScalesAsTheSingleDotProduct(GgmlType type)
+    {
+        ushort[] specials = [0x0000, 0x8000, 0x0001, 0x83FF, 0x0400, 0x8400, 0x7BFF, 0xFBFF, 0x3C00, 0x7C00];
+        const int rows = 24, columns = 32 * 13;
+        int blockBytes = (int)GgmlTypeInfo.RowBytes(type, 32);
+        long rowBytes = GgmlTypeInfo.RowBytes(type, columns);
+        var m = GC.AllocateUninitializedArray<byte>((int)(rowBytes * rows), pinned: true);
+        bool hasMin = type is GgmlType.Q4_1 or GgmlType.Q5_1;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = m.AsSpan((int)(r * rowBytes), (int)rowBytes);
+            TestData.WeightRow(type, columns, seed: 90 + r).CopyTo(row);
+            for (int b = 0; b < columns / 32; b++)
+            {
+                // Rows 16-23 keep their real scales; the others take the special halves in turn.
+                if (r >= 16)
+                    continue;
+                int k = r * 13 + b;
+                BitConverter.TryWriteBytes(row.Slice(b * blockBytes, 2), specials[k % specials.Length]);
+                if (hasMin)
+                    BitConverter.TryWriteBytes(row.Slice(b * blockBytes + 2, 2), specials[(k / 3) % specials.Length]);
+            }
+        }
+        var w = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(m, 0), type, rows, columns);
+        var x = TestData.Gaussian(columns, seed: 91);
+        var act = new byte[VecDot.ActivationRowBytes(type, columns)];
+        VecDot.QuantizeActivations(type, x, act);
+        using var matmul = new MatMul(1);
+        var y = new float[rows];
+        matmul.Multiply(w, x, y, 1);
+        for (int r = 0; r < rows; r++)
+        {
+            float expected = VecDot.Dot(type, w.Row(r), act, columns);
+            if (float.IsNaN(expected))
+                Assert.True(float.IsNaN(y[r]), $"{type} row {r}: {y[r]}, expected NaN");
+            else
+                Assert.Equal(expected, y[r]);
+        }
+        GC.KeepAlive(m);
+    }
+
+    /// <summary>
     /// The prompt panels (sixteen rows with AVX-512, eight rows, then one-row tiles for the rest) over odd numbers of
     /// blocks, and for the float formats odd column counts (the tail past the last eight columns): 43 rows against 18
     /// tokens (enough for every panel, Q6_K's starts at 16; four groups of four and a pair) on one thread, each

@@ -86,8 +86,9 @@ public static unsafe class HalfConvert
 
     private const uint BiasFix = 0x77800000; // 2^112 as float bits
 
+    /// <summary>Eight halves, one in the low 16 bits of each lane (the high bits clear), widened as <see cref="WidenHalves"/> does.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen(Vector256<uint> h)
+    internal static Vector256<float> Widen(Vector256<uint> h)
     {
         var magnitude = h & Vector256.Create(0x7FFFu);
         var shifted = Vector256.ShiftLeft(magnitude, 13);

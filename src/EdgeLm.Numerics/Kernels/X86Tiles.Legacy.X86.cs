@@ -30,10 +30,10 @@ internal unsafe interface ILegacyWeights
     /// <summary>Exact lanes of sum over the block of code * activation (bias included via <paramref name="correction"/>).</summary>
     static abstract Vector256<int> Dot(Vector256<byte> codes, Vector256<sbyte> activations, Vector256<int> correction);
 
-    /// <summary>The block scale D (F16, widened).</summary>
+    /// <summary>The block scale D (F16, widened). Every legacy block starts with it (the eight-row kernel reads it there).</summary>
     static abstract float Scale(byte* block);
 
-    /// <summary>The block offset M (F16, widened); only for <see cref="HasMin"/> formats.</summary>
+    /// <summary>The block offset M (F16, widened, right after D); only for <see cref="HasMin"/> formats.</summary>
     static abstract float Min(byte* block);
 
     /// <summary>
@@ -193,85 +193,54 @@ internal static unsafe partial class X86Tiles
     /// three horizontal adds into the lane order (0, 2, 4, 6, 1, 3, 5, 7) and the bias correction, the same for
     /// every row, is added once; Q8_0 takes one row per vector. Then the float steps run once for all eight rows.
     /// </summary>
-    [SkipLocalsInit]
     private static void LegacyRows8<TW>(byte* w, long wStride, byte* a, float* y, int columns) where TW : struct, ILegacyWeights
     {
-        const int Chunk = 64;
         int nb = columns / 32;
         long corrAt = (long)nb * 32;
         var actScales = (float*)(a + (long)nb * 64);
         var actSums = actScales + nb;
         var codeSums = (int*)(actSums + nb);
-        float* scales = stackalloc float[Chunk * 8];
-        float* mins = stackalloc float[TW.HasMin ? Chunk * 8 : 8];
         // Lane l of the packed sums holds row (0, 2, 4, 6, 1, 3, 5, 7)[l] for the nibble formats, row l for Q8_0.
         long s1 = TW.IsNibbleFormat ? 2 * wStride : wStride, s2 = TW.IsNibbleFormat ? 4 * wStride : 2 * wStride;
         long s3 = TW.IsNibbleFormat ? 6 * wStride : 3 * wStride, s4 = TW.IsNibbleFormat ? wStride : 4 * wStride;
         long s5 = TW.IsNibbleFormat ? 3 * wStride : 5 * wStride, s6 = TW.IsNibbleFormat ? 5 * wStride : 6 * wStride;
         long s7 = 7 * wStride;
         var acc = Vector256<float>.Zero;
-        for (int first = 0; first < nb; first += Chunk)
+        for (int b = 0; b < nb; b++)
         {
-            int count = Math.Min(Chunk, nb - first);
-            // The rows' block scales in lane order, so each block's eight are one vector.
-            for (int i = 0; i < count; i++)
+            byte* block = w + (long)b * TW.BlockBytes;
+            // The next eight rows, as far into them as this block is into these (8 blocks = 1 to 4 lines).
+            PrefetchLines(w + 8 * wStride + (long)b * 8 * TW.BlockBytes, (8 * TW.BlockBytes + 63) / 64);
+            Vector256<int> isum;
+            if (TW.IsNibbleFormat)
             {
-                byte* block = w + (long)(first + i) * TW.BlockBytes;
-                float* sc = scales + 8 * i;
-                sc[0] = TW.Scale(block);
-                sc[1] = TW.Scale(block + s1);
-                sc[2] = TW.Scale(block + s2);
-                sc[3] = TW.Scale(block + s3);
-                sc[4] = TW.Scale(block + s4);
-                sc[5] = TW.Scale(block + s5);
-                sc[6] = TW.Scale(block + s6);
-                sc[7] = TW.Scale(block + s7);
-                if (TW.HasMin)
-                {
-                    float* mn = mins + 8 * i;
-                    mn[0] = TW.Min(block);
-                    mn[1] = TW.Min(block + s1);
-                    mn[2] = TW.Min(block + s2);
-                    mn[3] = TW.Min(block + s3);
-                    mn[4] = TW.Min(block + s4);
-                    mn[5] = TW.Min(block + s5);
-                    mn[6] = TW.Min(block + s6);
-                    mn[7] = TW.Min(block + s7);
-                }
+                var x = Vector256.Load((sbyte*)a + b * 32);
+                var xLow = Avx2.Permute2x128(x, x, 0x00);
+                var xHigh = Avx2.Permute2x128(x, x, 0x11);
+                var p01 = NibblePairLanes<TW>(block, block + wStride, xLow, xHigh);
+                var p23 = NibblePairLanes<TW>(block + 2 * wStride, block + 3 * wStride, xLow, xHigh);
+                var p45 = NibblePairLanes<TW>(block + 4 * wStride, block + 5 * wStride, xLow, xHigh);
+                var p67 = NibblePairLanes<TW>(block + 6 * wStride, block + 7 * wStride, xLow, xHigh);
+                isum = Avx2.HorizontalAdd(Avx2.HorizontalAdd(p01, p23), Avx2.HorizontalAdd(p45, p67));
+                if (TW.Bias != 0)
+                    isum -= Vector256.Create(codeSums[b] * TW.Bias);
             }
-            for (int i = 0; i < count; i++)
+            else
             {
-                int b = first + i;
-                byte* block = w + (long)b * TW.BlockBytes;
-                // The next eight rows, as far into them as this block is into these (8 blocks = 1 to 4 lines).
-                PrefetchLines(w + 8 * wStride + (long)b * 8 * TW.BlockBytes, (8 * TW.BlockBytes + 63) / 64);
-                Vector256<int> isum;
-                if (TW.IsNibbleFormat)
-                {
-                    var x = Vector256.Load((sbyte*)a + b * 32);
-                    var xLow = Avx2.Permute2x128(x, x, 0x00);
-                    var xHigh = Avx2.Permute2x128(x, x, 0x11);
-                    var p01 = NibblePairLanes<TW>(block, block + wStride, xLow, xHigh);
-                    var p23 = NibblePairLanes<TW>(block + 2 * wStride, block + 3 * wStride, xLow, xHigh);
-                    var p45 = NibblePairLanes<TW>(block + 4 * wStride, block + 5 * wStride, xLow, xHigh);
-                    var p67 = NibblePairLanes<TW>(block + 6 * wStride, block + 7 * wStride, xLow, xHigh);
-                    isum = Avx2.HorizontalAdd(Avx2.HorizontalAdd(p01, p23), Avx2.HorizontalAdd(p45, p67));
-                    if (TW.Bias != 0)
-                        isum -= Vector256.Create(codeSums[b] * TW.Bias);
-                }
-                else
-                {
-                    isum = Pack8(
-                        LegacyLanes<TW>(block, a, b, corrAt), LegacyLanes<TW>(block + wStride, a, b, corrAt),
-                        LegacyLanes<TW>(block + 2 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 3 * wStride, a, b, corrAt),
-                        LegacyLanes<TW>(block + 4 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 5 * wStride, a, b, corrAt),
-                        LegacyLanes<TW>(block + 6 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 7 * wStride, a, b, corrAt));
-                }
-                var scale = Vector256.Load(scales + 8 * i) * Vector256.Create(actScales[b]);
-                acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), scale, acc);
-                if (TW.HasMin)
-                    acc = Fma.MultiplyAdd(Vector256.Load(mins + 8 * i), Vector256.Create(actSums[b]), acc);
+                isum = Pack8(
+                    LegacyLanes<TW>(block, a, b, corrAt), LegacyLanes<TW>(block + wStride, a, b, corrAt),
+                    LegacyLanes<TW>(block + 2 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 3 * wStride, a, b, corrAt),
+                    LegacyLanes<TW>(block + 4 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 5 * wStride, a, b, corrAt),
+                    LegacyLanes<TW>(block + 6 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 7 * wStride, a, b, corrAt));
             }
+            // The eight rows' block heads in lane order: D in the low half, M (Q4_1, Q5_1) in the high half. Widened
+            // in vector registers: a 256 KB lookup table, eight reads a block, would push the weights out of L1.
+            var heads = Vector256.Create(*(uint*)block, *(uint*)(block + s1), *(uint*)(block + s2), *(uint*)(block + s3),
+                *(uint*)(block + s4), *(uint*)(block + s5), *(uint*)(block + s6), *(uint*)(block + s7));
+            var scale = HalfConvert.Widen(heads & Vector256.Create(0xFFFFu)) * Vector256.Create(actScales[b]);
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), scale, acc);
+            if (TW.HasMin)
+                acc = Fma.MultiplyAdd(HalfConvert.Widen(heads >>> 16), Vector256.Create(actSums[b]), acc);
         }
         if (TW.IsNibbleFormat)
             acc = Avx2.PermuteVar8x32(acc, Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)); // back to row order
