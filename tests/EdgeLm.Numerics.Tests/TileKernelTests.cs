@@ -202,10 +202,10 @@ public class TileKernelTests
     }
 
     /// <summary>
-    /// The legacy formats' eight-row decode kernel widens the rows' block scales (and Q4_1/Q5_1 offsets) in vector
-    /// registers, while the single dot product looks them up one by one: with D and M set to zeros, subnormals, the
-    /// smallest and largest normals of both signs, and infinity, every output of one token still equals VecDot.Dot of
-    /// its row (NaN where it gives NaN).
+    /// The legacy formats' eight-row decode kernel and the prompt panels widen the rows' block scales (and Q4_1/Q5_1
+    /// offsets) in vector registers, while the single dot product looks them up one by one: with D and M set to zeros,
+    /// subnormals, the smallest and largest normals of both signs, and infinity, every output of 1 and of 16 tokens
+    /// still equals VecDot.Dot of its row and token (NaN where it gives NaN).
     /// </summary>
     [Theory]
     [InlineData(GgmlType.Q4_0)]
@@ -238,19 +238,25 @@ public class TileKernelTests
             }
         }
         var w = WeightMatrix.FromPinned(Marshal.UnsafeAddrOfPinnedArrayElement(m, 0), type, rows, columns);
-        var x = TestData.Gaussian(columns, seed: 91);
         var act = new byte[VecDot.ActivationRowBytes(type, columns)];
-        VecDot.QuantizeActivations(type, x, act);
         using var matmul = new MatMul(1);
-        var y = new float[rows];
-        matmul.Multiply(w, x, y, 1);
-        for (int r = 0; r < rows; r++)
+        foreach (int tokens in new[] { 1, 16 })
         {
-            float expected = VecDot.Dot(type, w.Row(r), act, columns);
-            if (float.IsNaN(expected))
-                Assert.True(float.IsNaN(y[r]), $"{type} row {r}: {y[r]}, expected NaN");
-            else
-                Assert.Equal(expected, y[r]);
+            var x = TestData.Gaussian(tokens * columns, seed: 91);
+            var y = new float[tokens * rows];
+            matmul.Multiply(w, x, y, tokens);
+            for (int t = 0; t < tokens; t++)
+            {
+                VecDot.QuantizeActivations(type, x.AsSpan(t * columns, columns), act);
+                for (int r = 0; r < rows; r++)
+                {
+                    float expected = VecDot.Dot(type, w.Row(r), act, columns), got = y[t * rows + r];
+                    if (float.IsNaN(expected))
+                        Assert.True(float.IsNaN(got), $"{type} row {r} token {t}/{tokens}: {got}, expected NaN");
+                    else
+                        Assert.True(expected == got, $"{type} row {r} token {t}/{tokens}: {got}, expected {expected}");
+                }
+            }
         }
         GC.KeepAlive(m);
     }

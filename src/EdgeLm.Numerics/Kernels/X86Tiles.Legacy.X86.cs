@@ -233,19 +233,40 @@ internal static unsafe partial class X86Tiles
                     LegacyLanes<TW>(block + 4 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 5 * wStride, a, b, corrAt),
                     LegacyLanes<TW>(block + 6 * wStride, a, b, corrAt), LegacyLanes<TW>(block + 7 * wStride, a, b, corrAt));
             }
-            // The eight rows' block heads in lane order: D in the low half, M (Q4_1, Q5_1) in the high half. Widened
-            // in vector registers: a 256 KB lookup table, eight reads a block, would push the weights out of L1.
-            var heads = Vector256.Create(*(uint*)block, *(uint*)(block + s1), *(uint*)(block + s2), *(uint*)(block + s3),
-                *(uint*)(block + s4), *(uint*)(block + s5), *(uint*)(block + s6), *(uint*)(block + s7));
-            var scale = HalfConvert.Widen(heads & Vector256.Create(0xFFFFu)) * Vector256.Create(actScales[b]);
+            var heads = BlockHeads(block, s1, s2, s3, s4, s5, s6, s7); // in lane order
+            var scale = HeadScales(heads) * Vector256.Create(actScales[b]);
             acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), scale, acc);
             if (TW.HasMin)
-                acc = Fma.MultiplyAdd(HalfConvert.Widen(heads >>> 16), Vector256.Create(actSums[b]), acc);
+                acc = Fma.MultiplyAdd(HeadMins(heads), Vector256.Create(actSums[b]), acc);
         }
         if (TW.IsNibbleFormat)
             acc = Avx2.PermuteVar8x32(acc, Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)); // back to row order
         acc.Store(y);
     }
+
+    /// <summary>
+    /// The heads of eight blocks, at <paramref name="block"/> and the seven offsets from it, one per 32-bit lane: D in
+    /// the low half, M (Q4_1, Q5_1) in the high half. The kernels widen them in vector registers (<see cref="HeadScales"/>,
+    /// <see cref="HeadMins"/>); the 256 KB half-to-float table, read eight times a block, would push the streamed
+    /// weights out of L1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> BlockHeads(byte* block, long o1, long o2, long o3, long o4, long o5, long o6, long o7) =>
+        Vector256.Create(*(uint*)block, *(uint*)(block + o1), *(uint*)(block + o2), *(uint*)(block + o3),
+            *(uint*)(block + o4), *(uint*)(block + o5), *(uint*)(block + o6), *(uint*)(block + o7));
+
+    /// <summary>The eight rows' heads at <paramref name="block"/>, <paramref name="wStride"/> apart, in row order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> RowHeads(byte* block, long wStride) =>
+        BlockHeads(block, wStride, 2 * wStride, 3 * wStride, 4 * wStride, 5 * wStride, 6 * wStride, 7 * wStride);
+
+    /// <summary>The scales D of <see cref="BlockHeads"/>, widened exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> HeadScales(Vector256<uint> heads) => HalfConvert.Widen(heads & Vector256.Create(0xFFFFu));
+
+    /// <summary>The offsets M of <see cref="BlockHeads"/> (Q4_1, Q5_1), widened exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> HeadMins(Vector256<uint> heads) => HalfConvert.Widen(heads >>> 16);
 
     /// <summary>Exact lanes of one block of two rows: lanes 0-3 sum row 0's products, lanes 4-7 row 1's (no bias taken off).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -273,11 +294,9 @@ internal static unsafe partial class X86Tiles
                 TW.PanelCodes(block), TW.PanelCodes(block + wStride), TW.PanelCodes(block + 2 * wStride), TW.PanelCodes(block + 3 * wStride),
                 TW.PanelCodes(block + 4 * wStride), TW.PanelCodes(block + 5 * wStride), TW.PanelCodes(block + 6 * wStride), TW.PanelCodes(block + 7 * wStride),
                 (int*)p);
-            for (int r = 0; r < 8; r++)
-            {
-                ((float*)(p + 256))[r] = TW.Scale(block + r * wStride);
-                ((float*)(p + 288))[r] = TW.HasMin ? TW.Min(block + r * wStride) : 0;
-            }
+            var heads = RowHeads(block, wStride);
+            HeadScales(heads).Store((float*)(p + 256));
+            (TW.HasMin ? HeadMins(heads) : Vector256<float>.Zero).Store((float*)(p + 288));
         }
         int t = 0;
         for (; t + 4 <= tokens; t += 4)

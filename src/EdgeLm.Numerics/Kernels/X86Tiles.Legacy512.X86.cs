@@ -50,11 +50,12 @@ internal static unsafe partial class X86Tiles
                 TW.PanelCodes(block8), TW.PanelCodes(block8 + wStride), TW.PanelCodes(block8 + 2 * wStride), TW.PanelCodes(block8 + 3 * wStride),
                 TW.PanelCodes(block8 + 4 * wStride), TW.PanelCodes(block8 + 5 * wStride), TW.PanelCodes(block8 + 6 * wStride), TW.PanelCodes(block8 + 7 * wStride),
                 (int*)p + 8, 16);
-            for (int r = 0; r < 16; r++)
-            {
-                ((float*)(p + 512))[r] = TW.Scale(block + r * wStride);
-                ((float*)(p + 576))[r] = TW.HasMin ? TW.Min(block + r * wStride) : 0;
-            }
+            var heads = RowHeads(block, wStride);
+            var heads8 = RowHeads(block8, wStride);
+            HeadScales(heads).Store((float*)(p + 512));
+            HeadScales(heads8).Store((float*)(p + 512) + 8);
+            (TW.HasMin ? HeadMins(heads) : Vector256<float>.Zero).Store((float*)(p + 576));
+            (TW.HasMin ? HeadMins(heads8) : Vector256<float>.Zero).Store((float*)(p + 576) + 8);
         }
         int t = 0;
         for (; t + 4 <= tokens; t += 4)
