@@ -243,8 +243,8 @@ internal static unsafe partial class X86Tiles
     {
         var raw = Vector256.Load(x + 48 + 32 * c);
         var mask = Vector256.Create((byte)0x0F);
-        var lo = (raw & mask) | FifthBit(qh, 2 * c);
-        var hi = (Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & mask) | FifthBit(qh, 2 * c + 1);
+        var lo = (raw & mask) | MoveBit(qh, 2 * c, 4);
+        var hi = (Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & mask) | MoveBit(qh, 2 * c + 1, 4);
         var scaleLo = BroadcastByte(sm, 2 * c);
         var scaleHi = BroadcastByte(sm, 2 * c + 1);
         int o = 64 * c;
@@ -264,14 +264,14 @@ internal static unsafe partial class X86Tiles
     }
 
     /// <summary>
-    /// Bit <paramref name="bit"/> (a constant, 0-7) of every byte moved to bit 4: 16 or 0. The 16-bit shifts cannot
-    /// carry it across bytes, since no other bit is left set.
+    /// Bit <paramref name="from"/> of every byte moved to bit <paramref name="to"/> (both constants, 0-7), all other bits
+    /// cleared. The 16-bit shifts cannot carry it across bytes, since no other bit is left set.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> FifthBit(Vector256<byte> qh, int bit)
+    private static Vector256<byte> MoveBit(Vector256<byte> bytes, int from, int to)
     {
-        var one = (qh & Vector256.Create((byte)(1 << bit))).AsUInt16();
-        return (bit <= 4 ? Vector256.ShiftLeft(one, 4 - bit) : Vector256.ShiftRightLogical(one, bit - 4)).AsByte();
+        var one = (bytes & Vector256.Create((byte)(1 << from))).AsUInt16();
+        return (from <= to ? Vector256.ShiftLeft(one, to - from) : Vector256.ShiftRightLogical(one, from - to)).AsByte();
     }
 
     /// <summary>
