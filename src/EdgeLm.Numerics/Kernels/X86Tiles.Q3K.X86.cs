@@ -40,8 +40,18 @@ internal static unsafe partial class X86Tiles
             var high8 = Vector256.Create(scales.GetUpper(), scales.GetUpper()); // groups 8-15
             var hmask = Vector256.Load(x);
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
-            Q3KChunk<TS>(x, hmask, low8, 0, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
-            Q3KChunk<TS>(x, hmask, high8, 1, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
+            // Eight steps written out, so that every shift count, bit and shuffle pattern is a constant.
+            var q0 = Vector256.Load(x + 32);
+            var q1 = Vector256.Load(x + 64);
+            sbyte* c0 = KCodes(a, i), c1 = KCodes(a1, i), c2 = KCodes(a2, i), c3 = KCodes(a3, i);
+            Q3KStep<TS>(q0, hmask, low8, 0, 0, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+            Q3KStep<TS>(q0, hmask, low8, 0, 1, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+            Q3KStep<TS>(q0, hmask, low8, 0, 2, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+            Q3KStep<TS>(q0, hmask, low8, 0, 3, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+            Q3KStep<TS>(q1, hmask, high8, 1, 0, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+            Q3KStep<TS>(q1, hmask, high8, 1, 1, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+            Q3KStep<TS>(q1, hmask, high8, 1, 2, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
+            Q3KStep<TS>(q1, hmask, high8, 1, 3, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
             float d = HalfConvert.ToSingle(*(ushort*)(x + 108));
             Q3KFinish(ref acc0, s0, scales, a, nb, i, d);
             if (TS.Tokens >= 2)
@@ -61,29 +71,26 @@ internal static unsafe partial class X86Tiles
     }
 
     /// <summary>
-    /// Codes 128h..128h+127 (groups 8h..8h+7) against every token: step k takes two bits 2k of qs[32h..32h+31] and
-    /// bit 4h + k of hmask, groups 8h + 2k (first sixteen codes) and 8h + 2k + 1 (next sixteen).
+    /// Codes 128h + 32k .. + 31 against every token: two bits 2k of <paramref name="q"/> (qs[32h..32h+31]) and bit 4h + k
+    /// of hmask; the first sixteen belong to group 8h + 2k, the next sixteen to group 8h + 2k + 1.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q3KChunk<TS>(byte* x, Vector256<byte> hmask, Vector256<short> scales8, int h, sbyte* a0, sbyte* a1, sbyte* a2, sbyte* a3,
-        ref Vector256<int> s0, ref Vector256<int> s1, ref Vector256<int> s2, ref Vector256<int> s3) where TS : struct, ITileShape
+    private static void Q3KStep<TS>(Vector256<byte> q, Vector256<byte> hmask, Vector256<short> scales8, int h, int k,
+        sbyte* a0, sbyte* a1, sbyte* a2, sbyte* a3, ref Vector256<int> s0, ref Vector256<int> s1, ref Vector256<int> s2, ref Vector256<int> s3)
+        where TS : struct, ITileShape
     {
-        var q = Vector256.Load(x + 32 + 32 * h);
-        for (int k = 0; k < 4; k++)
-        {
-            var u = (Vector256.ShiftRightLogical(q.AsUInt16(), 2 * k).AsByte() & Vector256.Create((byte)3)) | MoveBit(hmask, 4 * h + k, 2);
-            // Word 2k of the group scales in the low half, 2k + 1 in the high half: each sixteen codes' own scale.
-            var pick = Vector256.Create(Vector128.Create((ushort)(0x100 * (4 * k + 1) + 4 * k)), Vector128.Create((ushort)(0x100 * (4 * k + 3) + 4 * k + 2)));
-            var scale = Avx2.Shuffle(scales8.AsByte(), pick.AsByte()).AsInt16();
-            int o = 128 * h + 32 * k;
-            s0 = ScaledDot(u, a0 + o, scale, s0);
-            if (TS.Tokens >= 2)
-                s1 = ScaledDot(u, a1 + o, scale, s1);
-            if (TS.Tokens >= 3)
-                s2 = ScaledDot(u, a2 + o, scale, s2);
-            if (TS.Tokens >= 4)
-                s3 = ScaledDot(u, a3 + o, scale, s3);
-        }
+        var u = (Vector256.ShiftRightLogical(q.AsUInt16(), 2 * k).AsByte() & Vector256.Create((byte)3)) | MoveBit(hmask, 4 * h + k, 2);
+        // Word 2k of the group scales in the low half, 2k + 1 in the high half: each sixteen codes' own scale.
+        var pick = Vector256.Create(Vector128.Create((ushort)(0x100 * (4 * k + 1) + 4 * k)), Vector128.Create((ushort)(0x100 * (4 * k + 3) + 4 * k + 2)));
+        var scale = Avx2.Shuffle(scales8.AsByte(), pick.AsByte()).AsInt16();
+        int o = 128 * h + 32 * k;
+        s0 = ScaledDot(u, a0 + o, scale, s0);
+        if (TS.Tokens >= 2)
+            s1 = ScaledDot(u, a1 + o, scale, s1);
+        if (TS.Tokens >= 3)
+            s2 = ScaledDot(u, a2 + o, scale, s2);
+        if (TS.Tokens >= 4)
+            s3 = ScaledDot(u, a3 + o, scale, s3);
     }
 
     /// <summary>isum -= 4 (scales . group sums), in the lanes vpmaddwd pairs them; then acc = fma(isum, D_a D, acc).</summary>
