@@ -53,6 +53,7 @@ internal static unsafe partial class X86Tiles
         GgmlType.F32 => FloatSet<F32Weights>(),
         GgmlType.F16 => FloatSet<F16Weights>(),
         GgmlType.BF16 => FloatSet<BF16Weights>(),
+        GgmlType.Q2_K => Q2KSet(),
         GgmlType.Q3_K => Q3KSet(),
         GgmlType.Q4_K => Q4KSet(),
         GgmlType.Q5_K => Q5KSet(),
