@@ -261,16 +261,6 @@ internal static unsafe partial class X86Tiles
         }
     }
 
-    /// <summary>Codes of sub-blocks 2c (<paramref name="low"/>) and 2c + 1 (<paramref name="high"/>) of one Q4_K superblock.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4KNibbles(byte* x, int c, out Vector256<byte> low, out Vector256<byte> high)
-    {
-        var raw = Vector256.Load(x + 16 + 32 * c);
-        var mask = Vector256.Create((byte)0x0F);
-        low = raw & mask;
-        high = Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & mask;
-    }
-
     /// <summary>
     /// 1-4 tokens (TS.Tokens) against a built Q4_K panel. The float lanes of each token (eight for the scaled sums,
     /// four for the mins, sixteen rows each) live in a small stack buffer, updated once per superblock.

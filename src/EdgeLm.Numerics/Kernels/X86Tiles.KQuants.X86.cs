@@ -111,14 +111,68 @@ internal static unsafe partial class X86Tiles
     private static Vector256<int> ScaledDot(Vector256<byte> codes, sbyte* act, Vector256<short> scale, Vector256<int> acc) =>
         DotWords(Avx2.MultiplyAddAdjacent(codes, Vector256.Load(act)), scale, acc);
 
+    /// <summary>
+    /// The codes of a Q4_K or Q5_K superblock, 64 at a time: Q5_K is Q4_K with each code's fifth bit (qh) put back
+    /// above its nibble, so its codes run 0-31 (vpmaddubsw pairs stay within 16 bits: 2 x 31 x 128 &lt; 32768); scales,
+    /// mins and float steps are the same.
+    /// </summary>
+    private interface IQ45Codes
+    {
+        static abstract int BlockBytes { get; }
+
+        /// <summary>Codes 64c..64c+63 of the superblock at <paramref name="x"/>: sub-block 2c in <paramref name="low"/>, 2c + 1 in <paramref name="high"/>.</summary>
+        static abstract void Codes(byte* x, int c, out Vector256<byte> low, out Vector256<byte> high);
+    }
+
+    private readonly struct Q4Codes : IQ45Codes
+    {
+        public static int BlockBytes => BlockQ4_K.ByteSize;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Codes(byte* x, int c, out Vector256<byte> low, out Vector256<byte> high) => Q4KNibbles(x, c, out low, out high);
+    }
+
+    private readonly struct Q5Codes : IQ45Codes
+    {
+        public static int BlockBytes => BlockQ5_K.ByteSize;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Codes(byte* x, int c, out Vector256<byte> low, out Vector256<byte> high)
+        {
+            var raw = Vector256.Load(x + 48 + 32 * c);
+            var qh = Vector256.Load(x + 16);
+            var mask = Vector256.Create((byte)0x0F);
+            low = (raw & mask) | MoveBit(qh, 2 * c, 4);
+            high = (Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & mask) | MoveBit(qh, 2 * c + 1, 4);
+        }
+    }
+
+    /// <summary>Codes of sub-blocks 2c (<paramref name="low"/>) and 2c + 1 (<paramref name="high"/>) of one Q4_K superblock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q4KNibbles(byte* x, int c, out Vector256<byte> low, out Vector256<byte> high)
+    {
+        var raw = Vector256.Load(x + 16 + 32 * c);
+        var mask = Vector256.Create((byte)0x0F);
+        low = raw & mask;
+        high = Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & mask;
+    }
+
     /// <summary>Q4_K rows against 1-4 tokens (two rows = two single-row calls).</summary>
+    private static void Q4K<TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns) where TS : struct, ITileShape =>
+        Q45K<TS, Q4Codes>(w, wStride, a, aStride, y, yStride, columns);
+
+    /// <summary>Q5_K rows against 1-4 tokens (two rows = two single-row calls).</summary>
+    private static void Q5K<TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns) where TS : struct, ITileShape =>
+        Q45K<TS, Q5Codes>(w, wStride, a, aStride, y, yStride, columns);
+
     [SkipLocalsInit]
-    private static void Q4K<TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns) where TS : struct, ITileShape
+    private static void Q45K<TS, TF>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns)
+        where TS : struct, ITileShape where TF : struct, IQ45Codes
     {
         if (TS.Rows == 2)
         {
-            Q4K<Tile1x1>(w, wStride, a, aStride, y, yStride, columns);
-            Q4K<Tile1x1>(w + wStride, wStride, a, aStride, y + 1, yStride, columns);
+            Q45K<Tile1x1, TF>(w, wStride, a, aStride, y, yStride, columns);
+            Q45K<Tile1x1, TF>(w + wStride, wStride, a, aStride, y + 1, yStride, columns);
             return;
         }
         int nb = columns / KBlock;
@@ -127,15 +181,15 @@ internal static unsafe partial class X86Tiles
         Vector128<float> min0 = default, min1 = default, min2 = default, min3 = default;
         for (int i = 0; i < nb; i++)
         {
-            byte* x = w + (long)i * BlockQ4_K.ByteSize;
+            byte* x = w + (long)i * TF.BlockBytes;
             if (TS.Tokens == 1)
                 PrefetchLines(x + PrefetchDistance, 3);
             var sm = ScalesAndMins(x + 4);
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
-            Q4KChunk<TS>(x, sm, 0, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
-            Q4KChunk<TS>(x, sm, 1, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
-            Q4KChunk<TS>(x, sm, 2, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
-            Q4KChunk<TS>(x, sm, 3, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
+            Q45KChunk<TS, TF>(x, sm, 0, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
+            Q45KChunk<TS, TF>(x, sm, 1, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
+            Q45KChunk<TS, TF>(x, sm, 2, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
+            Q45KChunk<TS, TF>(x, sm, 3, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
             if (TS.Tokens == 1)
                 s0 += s1;
             float d = HalfConvert.ToSingle(*(ushort*)x), dmin = HalfConvert.ToSingle(*(ushort*)(x + 2));
@@ -157,99 +211,18 @@ internal static unsafe partial class X86Tiles
             y[3 * yStride] = Sum8(acc3) + Sum4(min3);
     }
 
-    /// <summary>Codes 64c..64c+63 of a Q4_K superblock (sub-blocks 2c, 2c+1) against every token.</summary>
+    /// <summary>Codes 64c..64c+63 of a Q4_K / Q5_K superblock (sub-blocks 2c, 2c+1) against every token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4KChunk<TS>(byte* x, Vector256<byte> sm, int c, sbyte* a0, sbyte* a1, sbyte* a2, sbyte* a3,
-        ref Vector256<int> s0, ref Vector256<int> s1, ref Vector256<int> s2, ref Vector256<int> s3) where TS : struct, ITileShape
+    private static void Q45KChunk<TS, TF>(byte* x, Vector256<byte> sm, int c, sbyte* a0, sbyte* a1, sbyte* a2, sbyte* a3,
+        ref Vector256<int> s0, ref Vector256<int> s1, ref Vector256<int> s2, ref Vector256<int> s3) where TS : struct, ITileShape where TF : struct, IQ45Codes
     {
-        var raw = Vector256.Load(x + 16 + 32 * c);
-        var mask = Vector256.Create((byte)0x0F);
-        var lo = raw & mask;
-        var hi = Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & mask;
+        TF.Codes(x, c, out var lo, out var hi);
         var scaleLo = BroadcastByte(sm, 2 * c);
         var scaleHi = BroadcastByte(sm, 2 * c + 1);
         int o = 64 * c;
         if (TS.Tokens == 1)
         {
             // One token: two independent integer chains (s1 is otherwise unused), added at the end; exact either way.
-            s0 = ScaledDot(lo, a0 + o, scaleLo, s0);
-            s1 = ScaledDot(hi, a0 + o + 32, scaleHi, s1);
-            return;
-        }
-        s0 = ScaledDot(hi, a0 + o + 32, scaleHi, ScaledDot(lo, a0 + o, scaleLo, s0));
-        if (TS.Tokens >= 2)
-            s1 = ScaledDot(hi, a1 + o + 32, scaleHi, ScaledDot(lo, a1 + o, scaleLo, s1));
-        if (TS.Tokens >= 3)
-            s2 = ScaledDot(hi, a2 + o + 32, scaleHi, ScaledDot(lo, a2 + o, scaleLo, s2));
-        if (TS.Tokens >= 4)
-            s3 = ScaledDot(hi, a3 + o + 32, scaleHi, ScaledDot(lo, a3 + o, scaleLo, s3));
-    }
-
-    /// <summary>
-    /// Q5_K rows against 1-4 tokens: Q4_K's kernel with each code's fifth bit (qh) put back above its nibble, so the
-    /// codes run 0-31 (vpmaddubsw pairs stay within 16 bits: 2 x 31 x 128 &lt; 32768); scales, mins and float steps as
-    /// for Q4_K.
-    /// </summary>
-    [SkipLocalsInit]
-    private static void Q5K<TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns) where TS : struct, ITileShape
-    {
-        if (TS.Rows == 2)
-        {
-            Q5K<Tile1x1>(w, wStride, a, aStride, y, yStride, columns);
-            Q5K<Tile1x1>(w + wStride, wStride, a, aStride, y + 1, yStride, columns);
-            return;
-        }
-        int nb = columns / KBlock;
-        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        Vector128<float> min0 = default, min1 = default, min2 = default, min3 = default;
-        for (int i = 0; i < nb; i++)
-        {
-            byte* x = w + (long)i * BlockQ5_K.ByteSize;
-            if (TS.Tokens == 1)
-                PrefetchLines(x + PrefetchDistance, 3);
-            var sm = ScalesAndMins(x + 4);
-            var qh = Vector256.Load(x + 16);
-            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
-            Q5KChunk<TS>(x, qh, sm, 0, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
-            Q5KChunk<TS>(x, qh, sm, 1, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
-            Q5KChunk<TS>(x, qh, sm, 2, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
-            Q5KChunk<TS>(x, qh, sm, 3, KCodes(a, i), KCodes(a1, i), KCodes(a2, i), KCodes(a3, i), ref s0, ref s1, ref s2, ref s3);
-            if (TS.Tokens == 1)
-                s0 += s1;
-            float d = HalfConvert.ToSingle(*(ushort*)x), dmin = HalfConvert.ToSingle(*(ushort*)(x + 2));
-            var mins = Sse2.UnpackHigh(sm.GetLower(), Vector128<byte>.Zero).AsInt16(); // bytes 8-15: the mins
-            KFinish(ref acc0, ref min0, s0, mins, a, nb, i, d, dmin);
-            if (TS.Tokens >= 2)
-                KFinish(ref acc1, ref min1, s1, mins, a1, nb, i, d, dmin);
-            if (TS.Tokens >= 3)
-                KFinish(ref acc2, ref min2, s2, mins, a2, nb, i, d, dmin);
-            if (TS.Tokens >= 4)
-                KFinish(ref acc3, ref min3, s3, mins, a3, nb, i, d, dmin);
-        }
-        y[0] = Sum8(acc0) + Sum4(min0);
-        if (TS.Tokens >= 2)
-            y[yStride] = Sum8(acc1) + Sum4(min1);
-        if (TS.Tokens >= 3)
-            y[2 * yStride] = Sum8(acc2) + Sum4(min2);
-        if (TS.Tokens >= 4)
-            y[3 * yStride] = Sum8(acc3) + Sum4(min3);
-    }
-
-    /// <summary>Codes 64c..64c+63 of a Q5_K superblock (sub-blocks 2c, 2c+1: fifth bits 2c and 2c+1 of qh) against every token.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q5KChunk<TS>(byte* x, Vector256<byte> qh, Vector256<byte> sm, int c, sbyte* a0, sbyte* a1, sbyte* a2, sbyte* a3,
-        ref Vector256<int> s0, ref Vector256<int> s1, ref Vector256<int> s2, ref Vector256<int> s3) where TS : struct, ITileShape
-    {
-        var raw = Vector256.Load(x + 48 + 32 * c);
-        var mask = Vector256.Create((byte)0x0F);
-        var lo = (raw & mask) | MoveBit(qh, 2 * c, 4);
-        var hi = (Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & mask) | MoveBit(qh, 2 * c + 1, 4);
-        var scaleLo = BroadcastByte(sm, 2 * c);
-        var scaleHi = BroadcastByte(sm, 2 * c + 1);
-        int o = 64 * c;
-        if (TS.Tokens == 1)
-        {
             s0 = ScaledDot(lo, a0 + o, scaleLo, s0);
             s1 = ScaledDot(hi, a0 + o + 32, scaleHi, s1);
             return;
