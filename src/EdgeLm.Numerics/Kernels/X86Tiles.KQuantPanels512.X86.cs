@@ -6,7 +6,8 @@ using EdgeLm.Numerics.Quants;
 namespace EdgeLm.Numerics.Kernels;
 
 /// <summary>
-/// The AVX-512 k-quant panels (Q4_K and Q6_K; this text for Q4_K): sixteen rows against several tokens, one 512-bit lane per row. It computes, row for row,
+/// The AVX-512 k-quant panels (Q4_K, Q5_K and Q6_K; this text for Q4_K, and Q5_K's panel is Q4_K's with its codes
+/// 0-31 from <see cref="Q5Codes"/>): sixteen rows against several tokens, one 512-bit lane per row. It computes, row for row,
 /// the very numbers of <see cref="Q4K{TS}"/>: per superblock the eight exact integer lanes (lane l = sum over the
 /// sub-blocks j of scale_j * codes 4l..4l+3 of j times their activations) and the four exact min lanes, then the
 /// same fused multiply-adds into eight + four float lanes, summed at the end in <see cref="Sum8"/> / <see cref="Sum4"/>
@@ -53,14 +54,14 @@ internal static unsafe partial class X86Tiles
         static abstract void Tokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape;
     }
 
-    private readonly struct Q4KPanel : IKQuantPanel
+    private readonly struct Q45KPanel<TF> : IKQuantPanel where TF : struct, IQ45Codes
     {
         public static int MinTokens => Q4KPanelMinTokens;
-        public static int WeightBlockBytes => BlockQ4_K.ByteSize;
+        public static int WeightBlockBytes => TF.BlockBytes;
         public static int PanelBlockBytes => Q4KPanelBlockBytes;
         public static void Tile<TS>(byte* w, long wStride, byte* a, long aStride, float* y, long yStride, int columns) where TS : struct, ITileShape =>
-            Q4K<TS>(w, wStride, a, aStride, y, yStride, columns);
-        public static void Build(byte* x, long wStride, byte* p) => BuildQ4KPanel(x, wStride, p);
+            Q45K<TS, TF>(w, wStride, a, aStride, y, yStride, columns);
+        public static void Build(byte* x, long wStride, byte* p) => BuildQ45KPanel<TF>(x, wStride, p);
         public static void Tokens<TS>(byte* panel, int nb, byte* a, long aStride, float* y, long yStride) where TS : struct, ITileShape =>
             Q4KPanelTokens<TS>(panel, nb, a, aStride, y, yStride);
     }
@@ -119,13 +120,13 @@ internal static unsafe partial class X86Tiles
 
     /// <summary>Lays out superblock <paramref name="x"/> of sixteen rows (<paramref name="wStride"/> apart) as one panel block.</summary>
     [SkipLocalsInit]
-    private static void BuildQ4KPanel(byte* x, long wStride, byte* p)
+    private static void BuildQ45KPanel<TF>(byte* x, long wStride, byte* p) where TF : struct, IQ45Codes
     {
         if (Avx512Vbmi.IsSupported)
             Q4KPanelScalesTransposed(x, wStride, p);
         else
             Q4KPanelScalesByRow(x, wStride, p);
-        Q4KPanelCodes(x, wStride, p);
+        Q45KPanelCodes<TF>(x, wStride, p);
     }
 
     /// <summary>The panel block's scale pairs, min pairs, D and DMin, row by row (the reference for the transposed build).</summary>
@@ -239,7 +240,7 @@ internal static unsafe partial class X86Tiles
     }
 
     /// <summary>The panel block's codes: sub-blocks 2c and 2c + 1 of each half of the sixteen rows, transposed to lane = row.</summary>
-    private static void Q4KPanelCodes(byte* x, long wStride, byte* p)
+    private static void Q45KPanelCodes<TF>(byte* x, long wStride, byte* p) where TF : struct, IQ45Codes
     {
         for (int half = 0; half < 2; half++)
         {
@@ -247,14 +248,14 @@ internal static unsafe partial class X86Tiles
             for (int c = 0; c < 4; c++)
             {
                 // Sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles) of eight rows, transposed to lane = row.
-                Q4KNibbles(rows, c, out var l0, out var h0);
-                Q4KNibbles(rows + wStride, c, out var l1, out var h1);
-                Q4KNibbles(rows + 2 * wStride, c, out var l2, out var h2);
-                Q4KNibbles(rows + 3 * wStride, c, out var l3, out var h3);
-                Q4KNibbles(rows + 4 * wStride, c, out var l4, out var h4);
-                Q4KNibbles(rows + 5 * wStride, c, out var l5, out var h5);
-                Q4KNibbles(rows + 6 * wStride, c, out var l6, out var h6);
-                Q4KNibbles(rows + 7 * wStride, c, out var l7, out var h7);
+                TF.Codes(rows, c, out var l0, out var h0);
+                TF.Codes(rows + wStride, c, out var l1, out var h1);
+                TF.Codes(rows + 2 * wStride, c, out var l2, out var h2);
+                TF.Codes(rows + 3 * wStride, c, out var l3, out var h3);
+                TF.Codes(rows + 4 * wStride, c, out var l4, out var h4);
+                TF.Codes(rows + 5 * wStride, c, out var l5, out var h5);
+                TF.Codes(rows + 6 * wStride, c, out var l6, out var h6);
+                TF.Codes(rows + 7 * wStride, c, out var l7, out var h7);
                 Transpose8(l0, l1, l2, l3, l4, l5, l6, l7, (int*)(p + 2 * c * 8 * 64) + 8 * half, 16);
                 Transpose8(h0, h1, h2, h3, h4, h5, h6, h7, (int*)(p + (2 * c + 1) * 8 * 64) + 8 * half, 16);
             }

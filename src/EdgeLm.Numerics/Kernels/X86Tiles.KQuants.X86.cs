@@ -41,10 +41,12 @@ internal static unsafe partial class X86Tiles
     };
 
     private static TileKernels Q4KSet() => UsesAvx512
-        ? KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>, &KQuantPanel16<Q4KPanel>, &Q4KPanelBytes)
+        ? KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>, &KQuantPanel16<Q45KPanel<Q4Codes>>, &Q4KPanelBytes)
         : KQuantSet(&Q4K<Tile1x1>, &Q4K<Tile1x2>, &Q4K<Tile1x3>, &Q4K<Tile1x4>, &Q4K<Tile2x1>);
 
-    private static TileKernels Q5KSet() => KQuantSet(&Q5K<Tile1x1>, &Q5K<Tile1x2>, &Q5K<Tile1x3>, &Q5K<Tile1x4>, &Q5K<Tile2x1>);
+    private static TileKernels Q5KSet() => UsesAvx512
+        ? KQuantSet(&Q5K<Tile1x1>, &Q5K<Tile1x2>, &Q5K<Tile1x3>, &Q5K<Tile1x4>, &Q5K<Tile2x1>, &KQuantPanel16<Q45KPanel<Q5Codes>>, &Q4KPanelBytes)
+        : KQuantSet(&Q5K<Tile1x1>, &Q5K<Tile1x2>, &Q5K<Tile1x3>, &Q5K<Tile1x4>, &Q5K<Tile2x1>);
 
     private static TileKernels Q6KSet() => UsesAvx512
         ? KQuantSet(&Q6K<Tile1x1>, &Q6K<Tile1x2>, &Q6K<Tile1x3>, &Q6K<Tile1x4>, &Q6K<Tile2x1>, &KQuantPanel16<Q6KPanel>, &Q6KPanelBytes)

@@ -52,6 +52,7 @@ internal static unsafe partial class X86Tiles
             var q1 = Vector256.Load(x + 48);
             sbyte* c0 = KCodes(a, i), c1 = KCodes(a1, i), c2 = KCodes(a2, i), c3 = KCodes(a3, i);
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            // Eight steps written out, so that every shift count and shuffle pattern is a constant.
             GroupPairStep<TS>(TwoBits(q0, 0), low8, 0, 0, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
             GroupPairStep<TS>(TwoBits(q0, 1), low8, 0, 1, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
             GroupPairStep<TS>(TwoBits(q0, 2), low8, 0, 2, c0, c1, c2, c3, ref s0, ref s1, ref s2, ref s3);
