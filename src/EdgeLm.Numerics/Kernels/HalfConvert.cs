@@ -15,7 +15,9 @@ namespace EdgeLm.Numerics.Kernels;
 /// </remarks>
 public static unsafe class HalfConvert
 {
-    // Every half value widened once: 256 KiB, and a table load beats the software conversion in the dot kernels.
+    // Every half value widened once: 256 KiB. A table load beats the software conversion for the odd single value;
+    // kernels that stream weights and need eight at a time widen them in registers instead (see X86Tiles.BlockHeads),
+    // since eight scattered table reads per block pushed the weights out of L1.
     private static readonly float[] s_halfToSingle = BuildHalfTable();
 
     private static float[] BuildHalfTable()
