@@ -263,8 +263,8 @@ public class TileKernelTests
 
     /// <summary>
     /// The prompt panels (sixteen rows with AVX-512, eight rows, then one-row tiles for the rest) over odd numbers of
-    /// blocks, and for the float formats odd column counts (the tail past the last eight columns): 43 rows against 18
-    /// tokens (enough for every panel, Q6_K's starts at 16; four groups of four and a pair) on one thread, each
+    /// blocks, and for the float formats odd column counts (the tail past the last eight columns): 43 rows against 67
+    /// tokens (enough for every panel, Q2_K's starts at 64; sixteen groups of four and three more) on one thread, each
     /// output equal to VecDot.Dot of its row and token.
     /// </summary>
     [Theory]
@@ -272,7 +272,7 @@ public class TileKernelTests
     [Trait("Category", "Simd")]
     public void PromptPanelsGiveTheSingleDotProductAtOddLengths(GgmlType type)
     {
-        const int rows = 43, tokens = 18;
+        const int rows = 43, tokens = 67;
         int block = GgmlTypeInfo.BlockSize(type);
         int[] lengths = block == 1 ? [1, 7, 9, 31, 67] : block == 256 ? [256, 768] : [32, 96, 224, 544];
         foreach (int columns in lengths)

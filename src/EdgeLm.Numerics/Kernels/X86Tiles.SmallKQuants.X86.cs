@@ -22,7 +22,9 @@ namespace EdgeLm.Numerics.Kernels;
 /// </summary>
 internal static unsafe partial class X86Tiles
 {
-    private static TileKernels Q2KSet() => KQuantSet(&Q2K<Tile1x1>, &Q2K<Tile1x2>, &Q2K<Tile1x3>, &Q2K<Tile1x4>, &Q2K<Tile2x1>);
+    private static TileKernels Q2KSet() => UsesAvx512
+        ? KQuantSet(&Q2K<Tile1x1>, &Q2K<Tile1x2>, &Q2K<Tile1x3>, &Q2K<Tile1x4>, &Q2K<Tile2x1>, &KQuantPanel16<GroupPanel<Q2Format>>, &GroupPanelBytes)
+        : KQuantSet(&Q2K<Tile1x1>, &Q2K<Tile1x2>, &Q2K<Tile1x3>, &Q2K<Tile1x4>, &Q2K<Tile2x1>);
 
     /// <summary>Q2_K rows against 1-4 tokens (two rows = two single-row calls).</summary>
     [SkipLocalsInit]
@@ -90,7 +92,9 @@ internal static unsafe partial class X86Tiles
         minAcc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(msum), Vector256.Create(-da * dmin), minAcc);
     }
 
-    private static TileKernels Q3KSet() => KQuantSet(&Q3K<Tile1x1>, &Q3K<Tile1x2>, &Q3K<Tile1x3>, &Q3K<Tile1x4>, &Q3K<Tile2x1>);
+    private static TileKernels Q3KSet() => UsesAvx512
+        ? KQuantSet(&Q3K<Tile1x1>, &Q3K<Tile1x2>, &Q3K<Tile1x3>, &Q3K<Tile1x4>, &Q3K<Tile2x1>, &KQuantPanel16<GroupPanel<Q3Format>>, &GroupPanelBytes)
+        : KQuantSet(&Q3K<Tile1x1>, &Q3K<Tile1x2>, &Q3K<Tile1x3>, &Q3K<Tile1x4>, &Q3K<Tile2x1>);
 
     /// <summary>Q3_K rows against 1-4 tokens (two rows = two single-row calls).</summary>
     [SkipLocalsInit]
