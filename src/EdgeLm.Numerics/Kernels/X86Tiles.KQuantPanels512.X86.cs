@@ -311,8 +311,7 @@ internal static unsafe partial class X86Tiles
         {
             float* v = lanes + t * LanesPerToken;
             // Sum8(acc) + Sum4(min), sixteen rows at once.
-            var sum = ((Vector512.Load(v) + Vector512.Load(v + 64)) + (Vector512.Load(v + 32) + Vector512.Load(v + 96)))
-                + ((Vector512.Load(v + 16) + Vector512.Load(v + 80)) + (Vector512.Load(v + 48) + Vector512.Load(v + 112)));
+            var sum = SumLanes8(v);
             var min = (Vector512.Load(v + 128) + Vector512.Load(v + 160)) + (Vector512.Load(v + 144) + Vector512.Load(v + 176));
             (sum + min).Store(y + t * yStride);
         }
@@ -334,6 +333,15 @@ internal static unsafe partial class X86Tiles
         if (TS.Tokens >= 4)
             s3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, Broadcast4x16((byte*)c3 + o)), scale);
     }
+
+    /// <summary>
+    /// Sixteen rows' <see cref="Sum8"/> at once: <paramref name="lanes"/> holds eight float lanes of sixteen rows each
+    /// (lane l at lanes + 16 l), added in Sum8's order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> SumLanes8(float* lanes) =>
+        ((Vector512.Load(lanes) + Vector512.Load(lanes + 64)) + (Vector512.Load(lanes + 32) + Vector512.Load(lanes + 96)))
+        + ((Vector512.Load(lanes + 16) + Vector512.Load(lanes + 80)) + (Vector512.Load(lanes + 48) + Vector512.Load(lanes + 112)));
 
     /// <summary>lane = fma(isum, scale, lane), from a zero lane on the first superblock (<paramref name="first"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -467,8 +475,7 @@ internal static unsafe partial class X86Tiles
         {
             float* v = lanes + t * LanesPerToken;
             // Sum8(acc), sixteen rows at once.
-            var sum = ((Vector512.Load(v) + Vector512.Load(v + 64)) + (Vector512.Load(v + 32) + Vector512.Load(v + 96)))
-                + ((Vector512.Load(v + 16) + Vector512.Load(v + 80)) + (Vector512.Load(v + 48) + Vector512.Load(v + 112)));
+            var sum = SumLanes8(v);
             sum.Store(y + t * yStride);
         }
     }

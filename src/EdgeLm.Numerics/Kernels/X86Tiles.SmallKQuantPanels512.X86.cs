@@ -193,14 +193,9 @@ internal static unsafe partial class X86Tiles
         {
             float* v = lanes + t * LanesPerToken;
             // Sum8(acc) (+ Sum8(min)), sixteen rows at once.
-            var sum = ((Vector512.Load(v) + Vector512.Load(v + 64)) + (Vector512.Load(v + 32) + Vector512.Load(v + 96)))
-                + ((Vector512.Load(v + 16) + Vector512.Load(v + 80)) + (Vector512.Load(v + 48) + Vector512.Load(v + 112)));
+            var sum = SumLanes8(v);
             if (TG.HasMins)
-            {
-                float* m = v + 128;
-                sum += ((Vector512.Load(m) + Vector512.Load(m + 64)) + (Vector512.Load(m + 32) + Vector512.Load(m + 96)))
-                    + ((Vector512.Load(m + 16) + Vector512.Load(m + 80)) + (Vector512.Load(m + 48) + Vector512.Load(m + 112)));
-            }
+                sum += SumLanes8(v + 128);
             sum.Store(y + t * yStride);
         }
     }
